@@ -1,0 +1,76 @@
+import { AsyncParallelHook, AsyncSeriesHook, SyncHook, type Tap } from 'tapable';
+import type { AlertTransition, Evaluation, SampleWriter, Sample, SessionProfile, Snapshot } from './types.js';
+
+/**
+ * The profiler's hooks, created once and frozen (like webpack's `compiler.hooks`).
+ * Kinds: async parallel where taps are independent (collect, report, export), sync where order
+ * and speed matter (sample, evaluated, alert), async series where set-up and tear-down may
+ * depend on each other (start, stop).
+ */
+export function createHooks() {
+  return Object.freeze({
+    /** After plugins are applied and rules loaded, before the first tick. */
+    start: new AsyncSeriesHook<[]>([]),
+    /** Each tick: every source writes its metrics. */
+    collect: new AsyncParallelHook<[SampleWriter]>(['writer']),
+    /** After a row is committed to the Store. */
+    sample: new SyncHook<[Sample]>(['sample']),
+    /** After the rules ran. */
+    evaluated: new SyncHook<[Evaluation]>(['evaluation']),
+    /** One call per alert transition (pending, firing, resolved). */
+    alert: new SyncHook<[AlertTransition]>(['transition']),
+    /** Live reporters render. */
+    report: new AsyncParallelHook<[Snapshot]>(['snapshot']),
+    /** Sources release their resources. */
+    stop: new AsyncSeriesHook<[]>([]),
+    /** Exporters write the session. */
+    export: new AsyncParallelHook<[SessionProfile]>(['session']),
+  });
+}
+
+export type ProfilerHooks = ReturnType<typeof createHooks>;
+export type HookName = keyof ProfilerHooks;
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** A registered tap as tapable holds it at run time (its typings leave out `type` and `fn`). */
+export type RegisteredTap = Tap & { type: 'sync' | 'async' | 'promise'; fn: AnyFn };
+
+/** Calls a tap of any type (sync, async callback, promise) and returns a promise. */
+export function callTap(tap: RegisteredTap, args: unknown[]): Promise<unknown> {
+  if (tap.type === 'async') {
+    return new Promise((resolve, reject) => {
+      tap.fn(...args, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
+    });
+  }
+  try {
+    return Promise.resolve(tap.fn(...args));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+export class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`did not finish within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** Resolves or rejects like `promise`, or rejects with TimeoutError after `ms` (unref'd timer). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

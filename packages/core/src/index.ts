@@ -1,0 +1,12 @@
+export { Profiler, type ProfilerOptions } from './profiler.js';
+export { startProfiling, stopProfiling, getProfiler, type StartOptions } from './default-profiler.js';
+export { defineConfig, loadConfig, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
+export { definePlugin } from './plugin.js';
+export { Store, statistics, isValidMetricName, type WindowStats } from './store.js';
+export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCode } from './errors.js';
+export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
+export { sessionProfileSchema } from './session-schema.js';
+export { buildSession, validateSession } from './session.js';
+export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS } from './rules/index.js';
+export type { ProfilerHooks, HookName } from './hooks.js';
+export type * from './types.js';

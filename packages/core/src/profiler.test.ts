@@ -1,0 +1,214 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { definePlugin } from './plugin.js';
+import { Profiler } from './profiler.js';
+import { validateSession } from './session.js';
+import type { Plugin } from './types.js';
+
+const running: Profiler[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop().catch(() => undefined)));
+});
+
+function make(plugins: Plugin[], extra: Record<string, unknown> = {}): Profiler {
+  const warnings: string[] = [];
+  const profiler = new Profiler(
+    { plugins, reporters: [], rules: [], sampleIntervalMs: 20, ...extra },
+    { handleExit: false, warn: (m) => warnings.push(m) },
+  );
+  (profiler as unknown as { warnings: string[] }).warnings = warnings;
+  running.push(profiler);
+  return profiler;
+}
+
+const until = async (check: () => boolean, timeoutMs = 10_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+const counter = (name = 'counter') => {
+  let n = 0;
+  return definePlugin({
+    name,
+    metrics: { [`${name}.value`]: { unit: 'count', kind: 'gauge', description: 'a number that grows' } },
+    apply(profiler) {
+      profiler.hooks.collect.tap(name, (w) => w.set(`${name}.value`, ++n));
+    },
+  });
+};
+
+describe('Profiler', () => {
+  it('freezes its hooks', () => {
+    const profiler = make([]);
+    expect(Object.isFrozen(profiler.hooks)).toBe(true);
+    expect(() => {
+      (profiler.hooks as Record<string, unknown>).collect = null;
+    }).toThrow();
+  });
+
+  it('fires the hooks in order over a session', async () => {
+    const order: string[] = [];
+    const rulesDir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-rules-'));
+    const rulesFile = path.join(rulesDir, 'always.json');
+    writeFileSync(
+      rulesFile,
+      JSON.stringify({
+        rules: [
+          {
+            name: 'always-alert',
+            description: 'fires whenever a value exists',
+            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 0 }] },
+            event: { type: 'alert', params: { id: 'always', severity: 'info', message: 'value is {{counter.value}}' } },
+          },
+        ],
+      }),
+    );
+    const recorder = definePlugin({
+      name: 'recorder',
+      apply(p) {
+        const seen = new Set<string>();
+        const once = (name: string) => () => {
+          if (!seen.has(name)) order.push(name);
+          seen.add(name);
+        };
+        p.hooks.start.tap('recorder', once('start'));
+        p.hooks.collect.tap('recorder', once('collect'));
+        p.hooks.sample.tap('recorder', once('sample'));
+        p.hooks.evaluated.tap('recorder', once('evaluated'));
+        p.hooks.alert.tap('recorder', once('alert'));
+        p.hooks.report.tap('recorder', once('report'));
+        p.hooks.stop.tap('recorder', once('stop'));
+        p.hooks.export.tap('recorder', once('export'));
+      },
+    });
+    const profiler = make([counter(), recorder], { rules: [rulesFile] });
+    await profiler.start();
+    await until(() => order.includes('report'));
+    const session = await profiler.stop();
+    expect(order).toEqual(['start', 'collect', 'sample', 'evaluated', 'alert', 'report', 'stop', 'export']);
+    expect(session.alerts[0]).toMatchObject({ id: 'always', state: 'firing' });
+    expect(session.alerts[0]!.message).toMatch(/^value is \d/);
+  });
+
+  it('isolates a throwing and a hanging collect tap: sampling goes on, faults are recorded', async () => {
+    const thrower = definePlugin({
+      name: 'thrower',
+      metrics: { 'thrower.value': { unit: 'count', kind: 'gauge', description: 'never written' } },
+      apply(p) {
+        p.hooks.collect.tap('thrower', (w) => {
+          w.set('thrower.value', 1);
+          throw new Error('boom');
+        });
+      },
+    });
+    const hanger = definePlugin({
+      name: 'hanger',
+      metrics: { 'hanger.value': { unit: 'count', kind: 'gauge', description: 'written before hanging' } },
+      apply(p) {
+        p.hooks.collect.tapPromise('hanger', (w) => {
+          w.set('hanger.value', 1);
+          return new Promise(() => undefined);
+        });
+      },
+    });
+    const profiler = make([counter(), thrower, hanger], { collectTimeoutMs: 30 });
+    await profiler.start();
+    await until(() => profiler.store.size >= 4);
+    const session = await profiler.stop();
+    validateSession(session);
+    expect(session.samples.values['counter.value']!.slice(0, 4)).toEqual([1, 2, 3, 4]);
+    // a failed tap's writes are nulled for that tick
+    expect(session.samples.values['thrower.value']!.every((v) => v === null)).toBe(true);
+    expect(session.samples.values['hanger.value']!.every((v) => v === null)).toBe(true);
+    const faults = Object.fromEntries(session.faults.map((f) => [f.plugin, f]));
+    expect(faults.thrower).toMatchObject({ hook: 'collect', message: 'boom' });
+    expect(faults.thrower!.count).toBeGreaterThanOrEqual(4);
+    expect(faults.hanger!.message).toMatch(/did not finish within 30 ms/);
+    // one warning per plugin and hook, not one per tick
+    const warnings = (profiler as unknown as { warnings: string[] }).warnings;
+    expect(warnings.filter((w) => w.includes('"thrower"'))).toHaveLength(1);
+  });
+
+  it('isolates a throwing observer and a failing exporter', async () => {
+    const bad = definePlugin({
+      name: 'bad',
+      apply(p) {
+        p.hooks.sample.tap('bad', () => {
+          throw new Error('observer failed');
+        });
+        p.hooks.export.tapPromise('bad', async () => {
+          throw new Error('disk full');
+        });
+      },
+    });
+    const profiler = make([counter(), bad]);
+    await profiler.start();
+    await until(() => profiler.store.size >= 3);
+    const session = await profiler.stop();
+    expect(session.samples.t.length).toBeGreaterThanOrEqual(3);
+    expect(session.faults.map((f) => `${f.plugin}/${f.hook}`).sort()).toEqual(['bad/sample']);
+    // the export fault happens after the session was built; it is still counted
+    expect(profiler.session().faults.map((f) => `${f.plugin}/${f.hook}`).sort()).toEqual(['bad/export', 'bad/sample']);
+  });
+
+  it('records undeclared metrics and non-numbers as faults', async () => {
+    const sloppy = definePlugin({
+      name: 'sloppy',
+      apply(p) {
+        p.hooks.collect.tap('sloppy', (w) => {
+          w.set('sloppy.undeclared', 1);
+          (w.set as (n: string, v: unknown) => void)('counter.value', 'seven');
+        });
+      },
+    });
+    const profiler = make([counter(), sloppy]);
+    await profiler.start();
+    await until(() => profiler.store.size >= 2);
+    const session = await profiler.stop();
+    expect(session.faults.find((f) => f.plugin === 'sloppy')?.message).toMatch(/undeclared metric "sloppy.undeclared"|expected a number or null/);
+  });
+
+  it('reports its own overhead, measured', async () => {
+    const profiler = make([counter()]);
+    await profiler.start();
+    await until(() => profiler.store.size >= 5);
+    const session = await profiler.stop();
+    expect(session.overhead.ticks).toBeGreaterThanOrEqual(5);
+    expect(session.overhead.cpuMs).toBeGreaterThan(0);
+    expect(session.overhead.storeBytes).toBeGreaterThan(0);
+  });
+
+  it('rejects a second start and stopping a profiler never started', async () => {
+    const profiler = make([]);
+    await expect(profiler.stop()).rejects.toThrow(/never started/);
+    await profiler.start();
+    await expect(profiler.start()).rejects.toThrow(/already started/);
+  });
+
+  it('validates the config once, at construction, naming the option', () => {
+    expect(() => new Profiler({ sampleIntervalMs: '1000' as unknown as number })).toThrow(
+      'config: "sampleIntervalMs" must be integer, got string "1000".',
+    );
+    expect(() => new Profiler({ sampleIntervalMS: 10 } as never)).toThrow(
+      'config: unknown option "sampleIntervalMS". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId. Did you mean "sampleIntervalMs"?',
+    );
+    expect(() => new Profiler({ plugins: [42 as never] })).toThrow(
+      'config: "plugins[0]" must be a plugin name ("system"), [name, options], or a plugin object with name and apply(), got number 42.',
+    );
+  });
+
+  it('stops timers so the process can exit (unref) and the store is bounded', async () => {
+    const profiler = make([counter()], { maxSamples: 3 });
+    await profiler.start();
+    await until(() => profiler.store.size >= 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(profiler.store.size).toBe(3);
+    const session = await profiler.stop();
+    expect(session.samples.t).toHaveLength(3);
+  });
+});

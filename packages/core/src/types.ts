@@ -1,0 +1,317 @@
+import type { Profiler } from './profiler.js';
+
+/** What a metric's numbers mean. Names end in the unit where one applies (`_ms`, `_mb`, `percent`). */
+export type MetricUnit =
+  | 'percent'
+  | 'ratio'
+  | 'ms'
+  | 'ms_per_minute'
+  | 'mb'
+  | 'mb_per_minute'
+  | 'bytes'
+  | 'bytes_per_second'
+  | 'count'
+  | 'per_minute'
+  | 'fps'
+  | 'seconds'
+  | 'load';
+
+/**
+ * - `gauge`: a value read at each tick (CPU %, RSS); facts use the window mean.
+ * - `counter`: events counted since the previous tick; facts use the rate per minute.
+ */
+export type MetricKind = 'gauge' | 'counter';
+
+/** How a metric becomes a fact value over the rules window. */
+export type MetricAggregate = 'mean' | 'max' | 'min' | 'p95' | 'last' | 'rate_per_minute' | 'slope_per_minute';
+
+export interface MetricDeclaration {
+  unit: MetricUnit;
+  kind: MetricKind;
+  description: string;
+  /** Fact value over the window. Default: `mean` for gauges, `rate_per_minute` for counters. */
+  aggregate?: MetricAggregate;
+  /**
+   * A derived metric has no samples of its own: its fact is `aggregate` over the samples of
+   * `derivedFrom` (for example the heap's slope per minute).
+   */
+  derivedFrom?: string;
+  /** Set when the metric belongs to one profiled module (`module.<name>.<field>`). */
+  module?: { name: string; field: string };
+}
+
+export interface MetricInfo extends MetricDeclaration {
+  name: string;
+  /** The plugin that declared it. */
+  plugin: string;
+  /** Why the platform cannot give this metric; its values are then always null. */
+  unavailable?: string;
+}
+
+/** Handed to every `collect` tap: each tap writes the metrics its plugin declared. */
+export interface SampleWriter {
+  /** Write one value for this tick; `null` means "not measured this tick". */
+  set(name: string, value: number | null): void;
+  /** The tick's wall-clock time (ms since the epoch). */
+  readonly t: number;
+}
+
+/** One committed row, as seen by `sample` observers. */
+export interface Sample {
+  t: number;
+  index: number;
+  /** Reads this row's value of a metric (null when missing). */
+  get(name: string): number | null;
+}
+
+export type LoadLevel = 'green' | 'yellow' | 'red';
+export type Priority = 'high' | 'medium' | 'low';
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** Why a rule fired: the rule, the fact values it saw, the window, and whom it blames. */
+export interface Evidence {
+  rule: string;
+  file: string;
+  windowSeconds: number;
+  module?: string;
+  conditions: Array<{
+    fact: string;
+    path?: string;
+    operator: string;
+    threshold: unknown;
+    value: unknown;
+  }>;
+}
+
+export interface LevelResult {
+  /** `process`, `system`, or a module name. */
+  subject: string;
+  kind: 'process' | 'system' | 'module';
+  level: LoadLevel;
+  evidence: Evidence | null;
+}
+
+export interface Recommendation {
+  id: string;
+  priority: Priority;
+  message: string;
+  module?: string;
+  action?: string;
+  evidence: Evidence;
+}
+
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+export interface AlertTransition {
+  /** `<alert id>` or `<alert id>:<module>` for per-module alerts. */
+  key: string;
+  id: string;
+  state: AlertState;
+  severity: AlertSeverity;
+  message: string;
+  module?: string;
+  t: number;
+  evidence: Evidence | null;
+}
+
+export interface ActiveAlert {
+  key: string;
+  id: string;
+  state: 'pending' | 'firing';
+  severity: AlertSeverity;
+  message: string;
+  module?: string;
+  since: number;
+  evidence: Evidence | null;
+}
+
+export interface Evaluation {
+  t: number;
+  levels: LevelResult[];
+  recommendations: Recommendation[];
+  alerts: ActiveAlert[];
+  transitions: AlertTransition[];
+}
+
+export interface Fault {
+  plugin: string;
+  hook: string;
+  message: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+export interface SnapshotMetric {
+  name: string;
+  unit: MetricUnit;
+  value: number | null;
+  module?: string;
+}
+
+/** What live reporters render at each report. */
+export interface Snapshot {
+  sessionId: string;
+  t: number;
+  startedAt: number;
+  uptimeMs: number;
+  samples: number;
+  /** The latest value of every metric. */
+  metrics: Record<string, SnapshotMetric>;
+  /** Window statistics (mean, p95...) are read through `profiler.store.window()`. */
+  evaluation: Evaluation | null;
+  faults: Fault[];
+  /** Set while the last edit of a rule file was rejected; the last good rules stay in force. */
+  rulesError: string | null;
+  overhead: Overhead;
+}
+
+export interface Overhead {
+  /** On-CPU time of the profiler's own work on the main thread (ticks, rules, reports). */
+  cpuMs: number;
+  /** `cpuMs` as a percent of one core over the session so far. */
+  cpuPercent: number;
+  /** Bytes held by the ring buffers. */
+  storeBytes: number;
+  ticks: number;
+  /** Mean on-CPU time per tick. */
+  meanTickMs: number;
+}
+
+/** A plugin taps the profiler's hooks; `metrics` declares what it writes in `collect`. */
+export interface Plugin {
+  name: string;
+  metrics?: Record<string, MetricDeclaration>;
+  apply(profiler: Profiler): void;
+}
+
+/** In a config, a plugin is an object, a name (`"system"`), or a name with options. */
+export type PluginSpec = Plugin | string | [string, Record<string, unknown>];
+
+export interface LoadlightConfig {
+  /** Sampling period. Default 1000. */
+  sampleIntervalMs?: number;
+  /** How often rules run. Default: every sample. */
+  evaluateEveryMs?: number;
+  /** How often live reporters are called. Default: every sample. */
+  reportIntervalMs?: number;
+  /** Ring capacity per metric. Default 3600. */
+  maxSamples?: number;
+  /** A `collect` or `report` tap that takes longer is cut off for that tick. Default 500. */
+  collectTimeoutMs?: number;
+  /** The window rules see (mean, rates...). Default 60. */
+  windowSeconds?: number;
+  /** Metric sources. Default: `['system']`. */
+  plugins?: PluginSpec[];
+  /** Reporters. Default: `['console', 'json']`. */
+  reporters?: PluginSpec[];
+  /** Rule files, relative to the config file. Default: the rules shipped in `@loadlight/rules`. */
+  rules?: string[];
+  /** Re-read rule files when they change. Default true. */
+  watchRules?: boolean;
+  /** Names the session and its file. Default: time and pid. Made safe as a file name. */
+  sessionId?: string;
+}
+
+/** The config after defaults, with plugins resolved to objects. */
+export interface ResolvedConfig {
+  sampleIntervalMs: number;
+  evaluateEveryMs: number;
+  reportIntervalMs: number;
+  maxSamples: number;
+  collectTimeoutMs: number;
+  windowSeconds: number;
+  plugins: Plugin[];
+  reporters: Plugin[];
+  rules: string[];
+  watchRules: boolean;
+  sessionId: string;
+  /** The file the config came from, or null for the embedded default / an inline config. */
+  configFile: string | null;
+  /** Where relative paths (rules, output dirs) are resolved from. */
+  baseDir: string;
+}
+
+export interface MetricStatistics {
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  last: number | null;
+}
+
+export interface ModuleProfile {
+  name: string;
+  calls: number | null;
+  errors: number | null;
+  totalMs: number | null;
+  meanMs: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+  p95Ms: number | null;
+  cpuMs: number | null;
+  cpuPercent: number | null;
+  memoryMb: number | null;
+  level: LoadLevel | null;
+}
+
+export interface SessionRecommendation {
+  id: string;
+  priority: Priority;
+  message: string;
+  module: string | null;
+  rule: string;
+  action: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  evidence: Evidence;
+}
+
+export interface SessionAlert {
+  key: string;
+  id: string;
+  state: AlertState;
+  severity: AlertSeverity;
+  message: string;
+  module: string | null;
+  at: string;
+  evidence: Evidence | null;
+}
+
+/** One JSON document per session; its JSON Schema is `sessionProfileSchema`. */
+export interface SessionProfile {
+  schemaVersion: 1;
+  sessionId: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  host: { hostname: string; platform: string; arch: string; cpus: number; totalMemoryMb: number };
+  node: string;
+  pid: number;
+  config: {
+    file: string | null;
+    sampleIntervalMs: number;
+    evaluateEveryMs: number;
+    maxSamples: number;
+    windowSeconds: number;
+    plugins: string[];
+    reporters: string[];
+    rules: Array<{ file: string; sha256: string; rules: number }>;
+  };
+  catalogue: Record<
+    string,
+    { unit: MetricUnit; kind: MetricKind; description: string; plugin: string; module?: string; unavailable?: string; derivedFrom?: string }
+  >;
+  samples: { t: number[]; values: Record<string, Array<number | null>> };
+  statistics: Record<string, MetricStatistics>;
+  modules: ModuleProfile[];
+  levels: Array<{ subject: string; kind: LevelResult['kind']; level: LoadLevel }>;
+  alerts: SessionAlert[];
+  recommendations: SessionRecommendation[];
+  overhead: Overhead & { heapUsedMb: number; rssMb: number };
+  faults: Fault[];
+}

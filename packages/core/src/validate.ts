@@ -1,0 +1,197 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { LoadlightError, type LoadlightErrorCode } from './errors.js';
+
+// ajv-formats is CJS; its default export arrives wrapped under some loaders.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => Ajv2020;
+
+export type JsonSchema = Record<string, unknown>;
+
+let shared: Ajv2020 | undefined;
+
+/** One ajv for all of loadlight: schemas compile once and are cached by identity. */
+export function getAjv(): Ajv2020 {
+  if (shared) return shared;
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv);
+  ajv.addKeyword({
+    keyword: 'isFunction',
+    schemaType: 'boolean',
+    errors: true,
+    validate: function isFunction(schema: boolean, data: unknown) {
+      if (!schema || typeof data === 'function') return true;
+      (isFunction as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'isFunction', message: 'must be a function', params: {} },
+      ];
+      return false;
+    },
+  });
+  shared = ajv;
+  return ajv;
+}
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export function compileSchema(schema: JsonSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = getAjv().compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** Edit distance, for "Did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The nearest of `candidates` to `word`, when it is near enough to be a typo. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** `/reporters/0/dir` -> `reporters[0].dir` */
+export function formatPath(instancePath: string, root = ''): string {
+  let out = root;
+  for (const raw of instancePath.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+/** A short, readable rendering of a given value. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+function valueAt(data: unknown, instancePath: string): unknown {
+  let current: unknown = data;
+  for (const raw of instancePath.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** Drops errors that only restate a more precise one (oneOf/anyOf wrappers, if/then). */
+function preciseErrors(errors: ErrorObject[]): ErrorObject[] {
+  const meaningful = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'then', 'else'].includes(e.keyword));
+  const chosen = meaningful.length > 0 ? meaningful : errors;
+  // For a value that several branches reject, keep the errors of the deepest path.
+  const seen = new Set<string>();
+  return chosen.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Turns ajv's errors into lines such as `"reporters[0]": unknown option "formt". Expected one of: dir, format. Did you mean "format"?` */
+export function formatAjvErrors(errors: ErrorObject[], data: unknown, root = ''): string[] {
+  const lines: string[] = [];
+  // A described anyOf/oneOf (a plugin spec) reads better as one line than as each branch's complaint.
+  const described = errors.filter(
+    (e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && typeof (e.parentSchema as JsonSchema | undefined)?.description === 'string',
+  );
+  for (const error of described) {
+    const path = formatPath(error.instancePath, root) || '(top level)';
+    const given = valueAt(data, error.instancePath);
+    lines.push(`"${path}" must be ${String((error.parentSchema as JsonSchema).description)}, got ${describeValue(given)}.`);
+  }
+  const coveredBy = (e: ErrorObject) =>
+    described.some((d) => e.instancePath === d.instancePath || e.instancePath.startsWith(`${d.instancePath}/`));
+  for (const error of preciseErrors(errors.filter((e) => !coveredBy(e)))) {
+    const path = formatPath(error.instancePath, root) || '(top level)';
+    const given = valueAt(data, error.instancePath);
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+        const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as object);
+        const hint = suggest(extra, allowed);
+        const where = path === '(top level)' ? '' : ` in "${path}"`;
+        lines.push(
+          `unknown option "${extra}"${where}.` +
+            (allowed.length ? ` Expected one of: ${allowed.join(', ')}.` : '') +
+            (hint ? ` Did you mean "${hint}"?` : ''),
+        );
+        break;
+      }
+      case 'required': {
+        const missing = String((error.params as { missingProperty: string }).missingProperty);
+        lines.push(`"${path === '(top level)' ? missing : `${path}.${missing}`}" is required.`);
+        break;
+      }
+      case 'enum': {
+        const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v));
+        lines.push(`"${path}" must be one of ${allowed.join(', ')}, got ${describeValue(given)}.`);
+        break;
+      }
+      case 'const': {
+        lines.push(`"${path}" must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}, got ${describeValue(given)}.`);
+        break;
+      }
+      default:
+        lines.push(`"${path}" ${error.message ?? 'is invalid'}, got ${describeValue(given)}.`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Validates `data` against `schema` and throws one LoadlightError naming every problem.
+ * `context` starts the message (`perf.config.ts`, `plugin "system"`).
+ */
+export function assertValid(
+  schema: JsonSchema,
+  data: unknown,
+  context: string,
+  code: LoadlightErrorCode = 'CONFIG_INVALID',
+  details: { file?: string; plugin?: string; root?: string } = {},
+): void {
+  const validate = compileSchema(schema);
+  if (validate(data)) return;
+  const lines = formatAjvErrors(validate.errors ?? [], data, details.root);
+  const message =
+    lines.length === 1 ? `${context}: ${lines[0]}` : `${context}:\n${lines.map((line) => `  - ${line}`).join('\n')}`;
+  throw new LoadlightError(code, message, details);
+}
+
+/**
+ * Checks a plugin's options once, at construction. A plugin factory calls it first:
+ * `validateOptions('system', optionsSchema, options)`.
+ */
+export function validateOptions(plugin: string, schema: JsonSchema, options: unknown): void {
+  assertValid(schema, options ?? {}, `plugin "${plugin}" options`, 'PLUGIN_OPTIONS_INVALID', { plugin });
+}
