@@ -10,10 +10,9 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    // The bin and the --import preload are ESM only (top-level await).
-    entry: ['src/cli.ts', 'src/preload.ts'],
+    // What the bin and the --import preload load (ESM only: top-level await).
+    entry: ['src/main.ts', 'src/preload.ts'],
     format: ['esm'],
     target: 'node20',
-    banner: {},
   },
 ]);

@@ -7,6 +7,6 @@ export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCod
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
 export { sessionProfileSchema } from './session-schema.js';
 export { buildSession, validateSession } from './session.js';
-export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS } from './rules/index.js';
+export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS, type RuleInfo, type FactCatalogueEntry, type RulesStageOptions } from './rules/index.js';
 export type { ProfilerHooks, HookName } from './hooks.js';
 export type * from './types.js';

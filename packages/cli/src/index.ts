@@ -1,0 +1,4 @@
+export { main, HELP } from './main.js';
+export { runCommand, isNodeCommand, descendantsOf, moduleNameFor } from './run.js';
+export { validateCommand } from './validate.js';
+export { parseDuration, UsageError } from './args.js';

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { isLoadlightLike, UsageError } from './args.js';
+import { RUN_HELP, runCommand } from './run.js';
+import { VALIDATE_HELP, validateCommand } from './validate.js';
+
+export const HELP = `Usage: loadlight <command> [options]
+
+Commands:
+  run [--config F] [--duration 30s] -- <command>   profile a program while it runs
+  validate [--config F] [--facts]                   check the config and rule files
+
+Options:
+  -h, --help     show help (also: loadlight <command> --help)
+  -v, --version  show the version
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  run: { run: runCommand, help: RUN_HELP },
+  validate: { run: validateCommand, help: VALIDATE_HELP },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI and returns its exit code; errors are printed without a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(HELP);
+    return name ? 0 : 1;
+  }
+  if (name === '-v' || name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`loadlight: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    return 1;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`loadlight ${name}: ${error.message}\nRun "loadlight ${name} --help" for usage.\n`);
+    } else if (isLoadlightLike(error)) {
+      process.stderr.write(`loadlight: ${error.message}\n`);
+    } else {
+      const detail = process.env.LOADLIGHT_DEBUG ? (error as Error)?.stack : (error as Error)?.message;
+      process.stderr.write(`loadlight: unexpected error: ${detail ?? String(error)}\n(set LOADLIGHT_DEBUG=1 for the stack trace)\n`);
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,419 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Evaluation } from '../types.js';
+import { RulesStage } from './stage.js';
+import { SYSTEM_METRICS, T0, commit, copyDefaults, defaultRuleFile, edit, makeStore, readJson, tempDir } from './test-support.js';
+
+type Values = Record<string, number | null>;
+
+/** A stage over the given rule files and a store holding one sample of `values` at T0 + 1 s. */
+async function evaluateOnce(files: string[], values: Values, modules: string[] = []): Promise<Evaluation> {
+  const store = makeStore(SYSTEM_METRICS, modules);
+  commit(store, T0 + 1000, values);
+  const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+  await stage.load();
+  return stage.evaluate(T0 + 1000);
+}
+
+const levelOf = (evaluation: Evaluation, subject: string) => evaluation.levels.find((l) => l.subject === subject)?.level ?? null;
+
+describe('default load levels (green < 25% CPU and 50 MB, yellow 25-50% or 50-100 MB, red above)', () => {
+  const cases: Array<[string, Values, 'green' | 'yellow' | 'red' | null]> = [
+    ['just below both yellow thresholds', { 'process.cpu.percent': 24.9, 'process.heap.used_mb': 49.9 }, 'green'],
+    ['CPU at 25%', { 'process.cpu.percent': 25, 'process.heap.used_mb': 10 }, 'yellow'],
+    ['heap at 50 MB', { 'process.cpu.percent': 1, 'process.heap.used_mb': 50 }, 'yellow'],
+    ['CPU at 50%', { 'process.cpu.percent': 50, 'process.heap.used_mb': 10 }, 'yellow'],
+    ['CPU just above 50%', { 'process.cpu.percent': 50.1, 'process.heap.used_mb': 10 }, 'red'],
+    ['heap at 100 MB', { 'process.cpu.percent': 1, 'process.heap.used_mb': 100 }, 'yellow'],
+    ['heap just above 100 MB', { 'process.cpu.percent': 1, 'process.heap.used_mb': 100.1 }, 'red'],
+    ['red CPU wins over green heap', { 'process.cpu.percent': 80, 'process.heap.used_mb': 1 }, 'red'],
+    ['no CPU measured: no green', { 'process.cpu.percent': null, 'process.heap.used_mb': 10 }, null],
+  ];
+  it.each(cases)('process: %s', async (_name, values, expected) => {
+    const evaluation = await evaluateOnce([defaultRuleFile('load-levels')], values);
+    expect(levelOf(evaluation, 'process')).toBe(expected);
+  });
+
+  const moduleCases: Array<[string, Values, 'green' | 'yellow' | 'red']> = [
+    ['just below', { 'module.ocr.cpu_percent': 24.9, 'module.ocr.memory_mb': 49.9 }, 'green'],
+    ['CPU just above 25', { 'module.ocr.cpu_percent': 25.1, 'module.ocr.memory_mb': 1 }, 'yellow'],
+    ['memory just above 50', { 'module.ocr.cpu_percent': 1, 'module.ocr.memory_mb': 50.1 }, 'yellow'],
+    ['CPU just above 50', { 'module.ocr.cpu_percent': 50.1, 'module.ocr.memory_mb': 1 }, 'red'],
+    ['memory just above 100', { 'module.ocr.cpu_percent': 1, 'module.ocr.memory_mb': 100.1 }, 'red'],
+  ];
+  it.each(moduleCases)('module: %s', async (_name, values, expected) => {
+    const evaluation = await evaluateOnce([defaultRuleFile('load-levels')], { ...values, 'module.db.cpu_percent': 1, 'module.db.memory_mb': 1 }, [
+      'ocr',
+      'db',
+    ]);
+    expect(evaluation.levels.find((l) => l.subject === 'ocr')).toMatchObject({ kind: 'module', level: expected });
+    // each module is classified on its own facts
+    expect(evaluation.levels.find((l) => l.subject === 'db')).toMatchObject({ kind: 'module', level: 'green' });
+  });
+
+  it('evidence holds the rule, the window and the values seen', async () => {
+    const evaluation = await evaluateOnce([defaultRuleFile('load-levels')], { 'process.cpu.percent': 60, 'process.heap.used_mb': 20 });
+    expect(evaluation.levels).toEqual([
+      {
+        subject: 'process',
+        kind: 'process',
+        level: 'red',
+        evidence: {
+          rule: 'process-red',
+          file: defaultRuleFile('load-levels'),
+          windowSeconds: 60,
+          conditions: [
+            { fact: 'process', path: '$.cpu.percent', operator: 'greaterThan', threshold: 50, value: 60 },
+            { fact: 'process', path: '$.heap.used_mb', operator: 'greaterThan', threshold: 100, value: 20 },
+          ],
+        },
+      },
+    ]);
+  });
+});
+
+describe('default recommendations fire just above their threshold and not just below', () => {
+  const cases: Array<{ id: string; metric: string; threshold: number; message: RegExp }> = [
+    { id: 'cpu-saturation', metric: 'process.cpu.percent', threshold: 80, message: /^This process used 80\.1% of a core over the window: move heavy work/ },
+    { id: 'host-cpu-saturation', metric: 'system.cpu.percent', threshold: 90, message: /^The host CPU was 90\.1% busy over the window \(load \?\)/ },
+    { id: 'event-loop-delay', metric: 'process.event_loop.delay_p99_ms', threshold: 100, message: /blocked up to 100\.1 ms \(p99\)/ },
+    { id: 'gc-pressure', metric: 'process.gc.pause_ms_per_minute', threshold: 3000, message: /^GC pauses took 3000\.1 ms per minute \(\? collections\)/ },
+  ];
+  it.each(cases)('$id', async ({ id, metric, threshold, message }) => {
+    const above = await evaluateOnce([defaultRuleFile('recommendations')], { [metric]: threshold + 0.1 });
+    expect(above.recommendations.map((r) => r.id)).toEqual([id]);
+    const recommendation = above.recommendations[0]!;
+    expect(recommendation.message).toMatch(message);
+    expect(recommendation.evidence.conditions).toEqual([
+      { fact: metric.split('.')[0], path: `$.${metric.split('.').slice(1).join('.')}`, operator: 'greaterThan', threshold, value: threshold + 0.1 },
+    ]);
+    expect(recommendation.action).toEqual(expect.any(String));
+    const below = await evaluateOnce([defaultRuleFile('recommendations')], { [metric]: threshold - 0.1 });
+    expect(below.recommendations).toEqual([]);
+  });
+
+  it('memory-growth, from the slope of the heap over the window', async () => {
+    const run = async (growthMbPerMinute: number, end = T0 + 60_000) => {
+      const store = makeStore();
+      // two samples 30 s apart: slope = delta * 2 per minute
+      commit(store, end - 30_000, { 'process.heap.used_mb': 100 });
+      commit(store, end, { 'process.heap.used_mb': 100 + growthMbPerMinute / 2 });
+      const stage = new RulesStage({ files: [defaultRuleFile('recommendations')], windowSeconds: 60, store, watch: false });
+      await stage.load();
+      return stage.evaluate(end);
+    };
+    const above = await run(10.2);
+    expect(above.recommendations.map((r) => r.id)).toEqual(['memory-growth']);
+    expect(above.recommendations[0]!.message).toMatch(/^The heap grew 10\.2 MB per minute \(now 102\.6 MB\)/);
+    expect(above.recommendations[0]!.evidence.conditions).toEqual([
+      { fact: 'process', path: '$.heap.growth_mb_per_minute', operator: 'greaterThan', threshold: 10, value: expect.closeTo(10.2, 6) },
+      { fact: 'session', path: '$.uptime_seconds', operator: 'greaterThanInclusive', threshold: 60, value: 60 },
+    ]);
+    expect((await run(9.8)).recommendations).toEqual([]);
+    // the first minute's slope is too noisy to judge
+    expect((await run(50, T0 + 59_000)).recommendations).toEqual([]);
+  });
+});
+
+describe('default alerts', () => {
+  const cases: Array<{ id: string; metric: string; threshold: number; firstState: 'pending' | 'firing' }> = [
+    { id: 'host-cpu-sustained', metric: 'system.cpu.percent', threshold: 85, firstState: 'pending' },
+    { id: 'host-memory-pressure', metric: 'system.memory.used_percent', threshold: 90, firstState: 'firing' },
+  ];
+  it.each(cases)('$id raises just above its threshold and not just below', async ({ id, metric, threshold, firstState }) => {
+    const above = await evaluateOnce([defaultRuleFile('alerts')], { [metric]: threshold + 0.1 });
+    expect(above.transitions).toMatchObject([{ key: id, id, state: firstState }]);
+    expect(above.alerts).toMatchObject([{ key: id, state: firstState, since: T0 + 1000 }]);
+    expect(above.transitions[0]!.evidence!.conditions).toEqual([
+      { fact: 'system', path: `$.${metric.split('.').slice(1).join('.')}`, operator: 'greaterThan', threshold, value: threshold + 0.1 },
+    ]);
+    const below = await evaluateOnce([defaultRuleFile('alerts')], { [metric]: threshold - 0.1 });
+    expect(below.transitions).toEqual([]);
+    expect(below.alerts).toEqual([]);
+  });
+
+  it('host CPU: pending for 30 s, firing, no flap between 75 and 85, keepFiringFor 10 s, resolved', async () => {
+    const store = makeStore();
+    // a 1 s window over one sample per evaluation: the fact is exactly the value committed
+    const stage = new RulesStage({ files: [defaultRuleFile('alerts')], windowSeconds: 1, store, watch: false });
+    await stage.load();
+    const steps: Array<[seconds: number, cpu: number, transition: string | null, active: string | null]> = [
+      [0, 90, 'pending', 'pending'],
+      [5, 90, null, 'pending'],
+      [25, 90, null, 'pending'],
+      [30, 90, 'firing', 'firing'], // held for 30 s
+      [35, 80, null, 'firing'], // between clear (75) and raise (85): stays firing
+      [40, 86, null, 'firing'],
+      [45, 76, null, 'firing'],
+      [50, 70, null, 'firing'], // clear holds: keeps firing for 10 s
+      [55, 70, null, 'firing'],
+      [58, 80, null, 'firing'], // clear broke: the 10 s start again
+      [60, 70, null, 'firing'],
+      [69, 70, null, 'firing'],
+      [70, 70, 'resolved', null],
+      [75, 70, null, null],
+      [100, 90, 'pending', 'pending'],
+      [105, 80, null, null], // dropped before firing: no resolved
+      [110, 80, null, null],
+    ];
+    for (const [seconds, cpu, transition, active] of steps) {
+      const t = T0 + seconds * 1000;
+      commit(store, t, { 'system.cpu.percent': cpu });
+      const evaluation = await stage.evaluate(t);
+      const where = `at ${seconds}s, cpu ${cpu}`;
+      expect(evaluation.transitions.map((x) => x.state), where).toEqual(transition ? [transition] : []);
+      expect(evaluation.alerts.map((x) => x.state), where).toEqual(active ? [active] : []);
+      expect(stage.activeAlerts()).toEqual(evaluation.alerts);
+    }
+  });
+
+  it('a resolution carries the clear condition as evidence, and the message is filled', async () => {
+    const store = makeStore();
+    const stage = new RulesStage({ files: [defaultRuleFile('alerts')], windowSeconds: 1, store, watch: false });
+    await stage.load();
+    commit(store, T0, { 'system.memory.used_percent': 95.04, 'system.memory.used_mb': 15_000 });
+    const raised = await stage.evaluate(T0);
+    expect(raised.transitions).toEqual([
+      {
+        key: 'host-memory-pressure',
+        id: 'host-memory-pressure',
+        state: 'firing',
+        severity: 'critical',
+        message: 'Host memory 95% used (15000 MB): the system may start swapping or killing processes.',
+        t: T0,
+        evidence: {
+          rule: 'host-memory-pressure',
+          file: defaultRuleFile('alerts'),
+          windowSeconds: 1,
+          conditions: [{ fact: 'system', path: '$.memory.used_percent', operator: 'greaterThan', threshold: 90, value: 95.04 }],
+        },
+      },
+    ]);
+    commit(store, T0 + 1000, { 'system.memory.used_percent': 87 });
+    expect((await stage.evaluate(T0 + 1000)).transitions).toEqual([]);
+    commit(store, T0 + 2000, { 'system.memory.used_percent': 84 });
+    const resolved = await stage.evaluate(T0 + 2000);
+    expect(resolved.transitions).toMatchObject([{ state: 'resolved', t: T0 + 2000 }]);
+    expect(resolved.transitions[0]!.evidence!.conditions).toEqual([
+      { fact: 'system', path: '$.memory.used_percent', operator: 'lessThan', threshold: 85, value: 84 },
+    ]);
+  });
+
+  it('per-module alerts are keyed <id>:<module>', async () => {
+    const file = join(tempDir(), 'module-alerts.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          {
+            name: 'module-hot',
+            description: 'a module burns CPU',
+            conditions: { all: [{ fact: 'module', path: '$.cpu_percent', operator: 'greaterThan', value: 50 }] },
+            event: { type: 'alert', params: { id: 'module-hot', severity: 'warning', message: '{{module.name}} at {{module.cpu_percent}}%' } },
+          },
+        ],
+      }),
+    );
+    const evaluation = await evaluateOnce([file], { 'module.ocr.cpu_percent': 70, 'module.db.cpu_percent': 10 }, ['ocr', 'db']);
+    expect(evaluation.transitions).toMatchObject([
+      { key: 'module-hot:ocr', id: 'module-hot', module: 'ocr', state: 'firing', message: 'ocr at 70%', evidence: { module: 'ocr' } },
+    ]);
+  });
+});
+
+describe('editing rule files', () => {
+  /** Moves both CPU thresholds of the process levels from 25 to 30. */
+  function raiseYellowCpuTo30(file: string): string {
+    const data = readJson<{ rules: Array<{ name: string; conditions: { all?: Array<{ path: string; value: number }>; any?: Array<{ path: string; value: number }> } }> }>(
+      file,
+    );
+    for (const rule of data.rules) {
+      for (const condition of rule.conditions.all ?? rule.conditions.any ?? []) {
+        if (condition.path === '$.cpu.percent' && condition.value === 25) condition.value = 30;
+      }
+    }
+    return JSON.stringify(data, null, 2);
+  }
+  const data = { 'process.cpu.percent': 27, 'process.heap.used_mb': 10 };
+
+  it('a threshold edited in a copy changes the classification of the same data', async () => {
+    const [file] = copyDefaults('load-levels');
+    expect(levelOf(await evaluateOnce([file!], data), 'process')).toBe('yellow');
+    writeFileSync(file!, raiseYellowCpuTo30(file!));
+    expect(levelOf(await evaluateOnce([file!], data), 'process')).toBe('green');
+  });
+
+  it('picks up an edit while running; a broken edit keeps the last good rules and says why', async () => {
+    const [file] = copyDefaults('load-levels');
+    const original = readFileSync(file!, 'utf8');
+    const edited = raiseYellowCpuTo30(file!);
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file!], windowSeconds: 60, store, watch: true });
+    await stage.load();
+    let t = T0;
+    const next = async () => {
+      t += 1000;
+      commit(store, t, data);
+      return stage.evaluate(t);
+    };
+    expect(levelOf(await next(), 'process')).toBe('yellow');
+    const firstSha = stage.files[0]!.sha256;
+
+    edit(file!, edited);
+    expect(levelOf(await next(), 'process')).toBe('green');
+    expect(stage.error).toBeNull();
+    const editedSha = stage.files[0]!.sha256;
+    expect(editedSha).not.toBe(firstSha);
+
+    // invalid JSON: rejected, the edited rules stay in force
+    edit(file!, '{ "rules": [ { "name": "x", } ] }');
+    expect(levelOf(await next(), 'process')).toBe('green');
+    expect(stage.error).toBe(`${file}:1:29: invalid JSON: expected a property name in double quotes, found "}" (JSON allows no comma after the last property)`);
+    expect(stage.files).toEqual([{ file, sha256: editedSha, rules: 6 }]);
+    // the same bad content is not re-validated and the error does not change
+    expect(levelOf(await next(), 'process')).toBe('green');
+
+    // a valid JSON with an unknown fact: rejected too
+    edit(file!, edited.replace(/"process"/, '"procss"'));
+    const afterUnknown = await next();
+    expect(levelOf(afterUnknown, 'process')).toBe('green');
+    expect(stage.error).toMatch(
+      new RegExp(`^${file!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rule "process-red": condition procss \\$\\.cpu\\.percent greaterThan 50: unknown fact "procss"\\. Known facts: .*Did you mean "process"\\?$`),
+    );
+
+    // back to the original: in force again, error cleared
+    edit(file!, original);
+    expect(levelOf(await next(), 'process')).toBe('yellow');
+    expect(stage.error).toBeNull();
+    expect(stage.files[0]!.sha256).toBe(firstSha);
+  });
+
+  it('a deleted file keeps the last good rules and says so', async () => {
+    const [file] = copyDefaults('load-levels');
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file!], windowSeconds: 60, store, watch: true });
+    await stage.load();
+    commit(store, T0 + 1000, data);
+    unlinkSync(file!);
+    expect(levelOf(await stage.evaluate(T0 + 1000), 'process')).toBe('yellow');
+    expect(stage.error).toBe(`${file}: rule file not found; the last good rules stay in force`);
+  });
+
+  it('does not re-read files when not watching', async () => {
+    const [file] = copyDefaults('load-levels');
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file!], windowSeconds: 60, store, watch: false });
+    await stage.load();
+    commit(store, T0 + 1000, data);
+    edit(file!, raiseYellowCpuTo30(file!));
+    expect(levelOf(await stage.evaluate(T0 + 1000), 'process')).toBe('yellow');
+  });
+
+  it('resolves a firing alert whose rule was removed by an edit', async () => {
+    const [file] = copyDefaults('alerts');
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file!], windowSeconds: 60, store, watch: true });
+    await stage.load();
+    commit(store, T0 + 1000, { 'system.memory.used_percent': 95 });
+    expect((await stage.evaluate(T0 + 1000)).transitions).toMatchObject([{ id: 'host-memory-pressure', state: 'firing' }]);
+    const data = readJson<{ rules: Array<{ name: string }> }>(file!);
+    edit(file!, JSON.stringify({ rules: data.rules.filter((r) => r.name !== 'host-memory-pressure') }));
+    const after = await stage.evaluate(T0 + 2000);
+    expect(after.transitions).toMatchObject([{ id: 'host-memory-pressure', state: 'resolved', evidence: null }]);
+    expect(after.alerts).toEqual([]);
+  });
+});
+
+describe('rules of plugins that are not loaded', () => {
+  it('load, are inactive, and say why; module rules become active when a module appears', async () => {
+    const file = join(tempDir(), 'ocr.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          {
+            name: 'ocr-slow',
+            description: 'OCR calls are slow',
+            conditions: { all: [{ fact: 'ocr', path: '$.latency.p95_ms', operator: 'greaterThan', value: 500 }] },
+            event: { type: 'recommendation', params: { id: 'ocr-slow', priority: 'low', message: 'OCR p95 {{ocr.latency.p95_ms}} ms' } },
+          },
+        ],
+      }),
+    );
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file, defaultRuleFile('load-levels')], windowSeconds: 60, store, watch: false });
+    await stage.load();
+    const rules = stage.rules();
+    expect(rules.find((r) => r.name === 'ocr-slow')).toEqual({
+      file,
+      name: 'ocr-slow',
+      description: 'OCR calls are slow',
+      type: 'recommendation',
+      active: false,
+      inactiveReason: 'no ocr.* metrics declared: load @loadlight/plugin-ocr',
+    });
+    expect(rules.find((r) => r.name === 'module-red')).toMatchObject({ active: false, inactiveReason: expect.stringMatching(/^no module metrics declared yet/) });
+    expect(rules.find((r) => r.name === 'process-red')).toMatchObject({ active: true });
+    expect(stage.factCatalogue().find((e) => e.fact === 'ocr')).toMatchObject({ available: false });
+
+    // a module declared at run time: its rules now run
+    store.declare({ name: 'module.ocr.cpu_percent', plugin: 'modules', unit: 'percent', kind: 'gauge', description: '', module: { name: 'ocr', field: 'cpu_percent' } });
+    store.declare({ name: 'module.ocr.memory_mb', plugin: 'modules', unit: 'mb', kind: 'gauge', description: '', module: { name: 'ocr', field: 'memory_mb' } });
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 60, 'module.ocr.memory_mb': 1 });
+    const evaluation = await stage.evaluate(T0 + 1000);
+    expect(evaluation.levels).toMatchObject([{ subject: 'ocr', kind: 'module', level: 'red', evidence: { rule: 'module-red', module: 'ocr' } }]);
+    expect(stage.rules().find((r) => r.name === 'module-red')).toMatchObject({ active: true });
+  });
+});
+
+describe('default rules with part of plugin-system turned off', () => {
+  it('load, and the rules on the metrics turned off are inactive and say which metric', async () => {
+    const withoutGc = Object.fromEntries(Object.entries(SYSTEM_METRICS).filter(([name]) => !name.startsWith('process.gc.')));
+    const store = makeStore(withoutGc);
+    const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+    await stage.load();
+    expect(stage.rules().filter((r) => !r.active && !r.name.startsWith('module-'))).toEqual([
+      {
+        file: files[1],
+        name: 'gc-pressure',
+        description: 'Garbage collection pauses take a noticeable share of the time.',
+        type: 'recommendation',
+        active: false,
+        inactiveReason: 'metric "process.gc.pause_ms_per_minute" is not declared (is it turned off in @loadlight/plugin-system\'s options?)',
+      },
+    ]);
+    commit(store, T0 + 1000, { 'process.cpu.percent': 90, 'process.heap.used_mb': 10 });
+    const evaluation = await stage.evaluate(T0 + 1000);
+    expect(evaluation.recommendations.map((r) => r.id)).toEqual(['cpu-saturation']);
+    expect(levelOf(evaluation, 'process')).toBe('red');
+  });
+});
+
+describe('the stage', () => {
+  it('reports the rules in force and serialises concurrent evaluations', async () => {
+    const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
+    const store = makeStore();
+    const stage = new RulesStage({ files, windowSeconds: 1, store, watch: false });
+    await stage.load();
+    expect(stage.files.map((f) => [f.file, f.rules])).toEqual([
+      [files[0], 6],
+      [files[1], 5],
+      [files[2], 2],
+    ]);
+    for (const f of stage.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(stage.error).toBeNull();
+    commit(store, T0, { 'system.cpu.percent': 90 });
+    commit(store, T0 + 30_000, { 'system.cpu.percent': 90 });
+    // not awaited in between: the second must see the state the first left
+    const [first, second] = await Promise.all([stage.evaluate(T0), stage.evaluate(T0 + 30_000)]);
+    expect(first.transitions.map((x) => x.state)).toEqual(['pending']);
+    expect(second.transitions.map((x) => x.state)).toEqual(['firing']);
+  });
+
+  it('evaluate() before load() is a clear error', async () => {
+    const stage = new RulesStage({ files: [], windowSeconds: 60, store: makeStore(), watch: false });
+    await expect(stage.evaluate(T0)).rejects.toMatchObject({ code: 'PROFILER_STATE' });
+  });
+});
