@@ -1,0 +1,139 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import {
+  LoadlightError,
+  describeError,
+  validateOptions,
+  type Plugin,
+  type Profiler,
+  type SessionProfile,
+} from '@loadlight/core';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { safeFileName } from './safe-file-name.js';
+
+export { safeFileName, MAX_FILE_NAME_LENGTH } from './safe-file-name.js';
+export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+
+export interface JsonReporterOptions {
+  /** Directory of session files, relative to the config's directory. Default `perf/samples`. */
+  dir?: string;
+  /** Indent the JSON (bigger file, readable by eye). Default false. */
+  pretty?: boolean;
+  /** Do not print `[loadlight] session written to ...` on stderr. Default false. */
+  quiet?: boolean;
+}
+
+/** The `json` reporter; `lastFile` tells programs and tests where the session went. */
+export interface JsonReporter extends Plugin {
+  readonly name: 'json';
+  /** The file the latest export (or exit fallback) wrote, or null before the first. */
+  readonly lastFile: string | null;
+}
+
+const NAME = 'json';
+
+const DEFAULTS: Required<JsonReporterOptions> = { dir: 'perf/samples', pretty: false, quiet: false };
+
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dir: { type: 'string', minLength: 1 },
+    pretty: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  },
+};
+
+interface SessionState {
+  file: string;
+  exported: boolean;
+  onExit: (() => void) | null;
+}
+
+/** A path for messages: relative to the working directory when it lies inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * Writes the session profile to `<dir>/<sessionId>.json` when the profiler stops, atomically
+ * (temp file, fsync, rename). A program that calls `process.exit()` while profiling still gets
+ * its session: an `exit` listener writes it synchronously.
+ *
+ * @example new Profiler({ reporters: [json({ dir: 'perf/samples', pretty: true })] })
+ */
+export default function json(options: JsonReporterOptions = {}): JsonReporter {
+  options ??= {};
+  validateOptions(NAME, optionsSchema, options);
+  const settings: Required<JsonReporterOptions> = {
+    dir: options.dir ?? DEFAULTS.dir,
+    pretty: options.pretty ?? DEFAULTS.pretty,
+    quiet: options.quiet ?? DEFAULTS.quiet,
+  };
+  // Per profiler, so that one reporter object can serve two profilers without mixing them.
+  const sessions = new WeakMap<Profiler, SessionState>();
+  let lastFile: string | null = null;
+
+  const fileFor = (profiler: Profiler, sessionId: string): string =>
+    resolve(profiler.config.baseDir, settings.dir, `${safeFileName(sessionId)}.json`);
+
+  const serialize = (profile: SessionProfile): string =>
+    `${JSON.stringify(profile, null, settings.pretty ? 2 : undefined)}\n`;
+
+  const written = (file: string): void => {
+    lastFile = file;
+    if (!settings.quiet) process.stderr.write(`[loadlight] session written to ${displayPath(file)}\n`);
+  };
+
+  const detach = (state: SessionState): void => {
+    if (state.onExit) process.removeListener('exit', state.onExit);
+    state.onExit = null;
+  };
+
+  return {
+    name: NAME,
+    get lastFile() {
+      return lastFile;
+    },
+    apply(profiler: Profiler) {
+      profiler.hooks.start.tapPromise(NAME, async () => {
+        const previous = sessions.get(profiler);
+        if (previous) detach(previous);
+        const state: SessionState = { file: fileFor(profiler, profiler.sessionId), exported: false, onExit: null };
+        // Runs only when the program exits without stopping the profiler (process.exit()):
+        // signals and beforeExit are handled by the core, which stops and exports.
+        state.onExit = () => {
+          state.onExit = null;
+          if (state.exported) return;
+          try {
+            writeFileAtomicSync(state.file, serialize(profiler.session()));
+            state.exported = true;
+            written(state.file);
+          } catch (error) {
+            profiler.warn(`could not write the session to ${displayPath(state.file)} on exit: ${describeError(error)}`);
+          }
+        };
+        process.on('exit', state.onExit);
+        sessions.set(profiler, state);
+      });
+
+      profiler.hooks.export.tapPromise(NAME, async (profile) => {
+        const state = sessions.get(profiler);
+        const file = fileFor(profiler, profile.sessionId);
+        try {
+          await writeFileAtomic(file, serialize(profile));
+          if (state) state.exported = true;
+          written(file);
+        } catch (error) {
+          throw new LoadlightError('PLUGIN_ERROR', `could not write the session to ${displayPath(file)}: ${describeError(error)}`, {
+            plugin: NAME,
+            hook: 'export',
+            cause: error,
+          });
+        } finally {
+          if (state) detach(state);
+        }
+      });
+    },
+  };
+}
