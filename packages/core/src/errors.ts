@@ -9,6 +9,8 @@ export type LoadlightErrorCode =
   | 'PLUGIN_OPTIONS_INVALID'
   | 'METRIC_INVALID'
   | 'SESSION_INVALID'
+  | 'ACTION_INVALID'
+  | 'ACTION_NOT_FOUND'
   | 'PROFILER_STATE';
 
 /**

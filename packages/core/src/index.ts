@@ -2,6 +2,7 @@ export { Profiler, type ProfilerOptions } from './profiler.js';
 export { startProfiling, stopProfiling, getProfiler, type StartOptions } from './default-profiler.js';
 export { defineConfig, loadConfig, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
 export { definePlugin } from './plugin.js';
+export { Actions, type ActionContext, type ActionHandler } from './actions.js';
 export { Store, statistics, isValidMetricName, type WindowStats } from './store.js';
 export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCode } from './errors.js';
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';

@@ -1,4 +1,5 @@
 import type { Tap } from 'tapable';
+import { Actions } from './actions.js';
 import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js';
 import { describeError, LoadlightError } from './errors.js';
 import { callTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
@@ -52,6 +53,8 @@ export class Profiler {
   /** Available after `start()` resolved the plugins; before that, plugin lists are empty. */
   config: ResolvedConfig;
   readonly store: Store;
+  /** Actions the program registers; recommendations name them, `run(id)` applies one. */
+  readonly actions: Actions = new Actions(this);
 
   private readonly input: LoadlightConfig;
   private readonly context: ProfilerOptions;
@@ -234,6 +237,7 @@ export class Profiler {
       faults: this.faultList(),
       rulesError: this.rules?.error ?? null,
       overhead: this.overhead(),
+      actions: this.actions.list(),
     };
   }
 
@@ -250,6 +254,7 @@ export class Profiler {
       records: this.records,
       overhead: this.overhead(),
       faults: this.faultList(),
+      actions: this.actions.history(),
     });
   }
 

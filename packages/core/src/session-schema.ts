@@ -95,6 +95,7 @@ export const sessionProfileSchema: JsonSchema = {
     'recommendations',
     'overhead',
     'faults',
+    'actions',
   ],
   properties: {
     schemaVersion: { const: 1 },
@@ -235,6 +236,23 @@ export const sessionProfileSchema: JsonSchema = {
           count: { type: 'integer', minimum: 1 },
           firstAt: num,
           lastAt: num,
+        },
+      },
+    },
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'at', 'source', 'ok', 'durationMs', 'recommendation', 'result', 'error'],
+        properties: {
+          id: { type: 'string' },
+          at: dateTime,
+          source: { type: 'string' },
+          ok: { type: 'boolean' },
+          durationMs: { type: 'number', minimum: 0 },
+          recommendation: nullableString,
+          result: true,
+          error: nullableString,
         },
       },
     },

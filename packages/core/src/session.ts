@@ -4,6 +4,7 @@ import { LoadlightError } from './errors.js';
 import { sessionProfileSchema } from './session-schema.js';
 import { statistics, type Store } from './store.js';
 import type {
+  ActionRecord,
   Evaluation,
   Fault,
   LevelResult,
@@ -33,6 +34,7 @@ export interface SessionInput {
   records: SessionRecords;
   overhead: Overhead;
   faults: Fault[];
+  actions: ActionRecord[];
 }
 
 const MB = 1024 * 1024;
@@ -147,6 +149,7 @@ export function buildSession(input: SessionInput): SessionProfile {
     recommendations: [...input.records.recommendations.values()].map((r) => ({ ...r })),
     overhead: { ...input.overhead, heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB },
     faults: input.faults,
+    actions: input.actions,
   };
 }
 

@@ -133,6 +133,21 @@ export interface Evaluation {
   transitions: AlertTransition[];
 }
 
+/** One run of a registered action, as recorded in the session. */
+export interface ActionRecord {
+  id: string;
+  at: string;
+  /** Who asked: `api`, `dashboard`, ... */
+  source: string;
+  ok: boolean;
+  durationMs: number;
+  /** The recommendation that named this action when it ran, if any. */
+  recommendation: string | null;
+  /** What the handler returned (JSON-safe), or null. */
+  result: unknown;
+  error: string | null;
+}
+
 export interface Fault {
   plugin: string;
   hook: string;
@@ -164,6 +179,8 @@ export interface Snapshot {
   /** Set while the last edit of a rule file was rejected; the last good rules stay in force. */
   rulesError: string | null;
   overhead: Overhead;
+  /** Actions the program registered (a recommendation naming one can be applied). */
+  actions: Array<{ id: string; description: string }>;
 }
 
 export interface Overhead {
@@ -314,4 +331,5 @@ export interface SessionProfile {
   recommendations: SessionRecommendation[];
   overhead: Overhead & { heapUsedMb: number; rssMb: number };
   faults: Fault[];
+  actions: ActionRecord[];
 }
