@@ -36,8 +36,11 @@ export interface MetricDeclaration {
    * `derivedFrom` (for example the heap's slope per minute).
    */
   derivedFrom?: string;
-  /** Set when the metric belongs to one profiled module (`module.<name>.<field>`). */
-  module?: { name: string; field: string };
+  /**
+   * Set when the metric belongs to one profiled module (`module.<name>.<field>`). `tags` describe
+   * the module to rules (`verbose`, `heatmap`, `optional`): the `module` fact's `$.tags`.
+   */
+  module?: { name: string; field: string; tags?: string[] };
 }
 
 export interface MetricInfo extends MetricDeclaration {
