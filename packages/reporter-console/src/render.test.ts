@@ -57,6 +57,7 @@ function snapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     faults: [{ plugin: 'system', hook: 'collect', message: 'did not finish within 500 ms', count: 2, firstAt: t, lastAt: t }],
     rulesError: null,
     overhead: { cpuMs: 12, cpuPercent: 0.1, storeBytes: 1_258_291, ticks: 12, meanTickMs: 1 },
+    actions: [],
     ...overrides,
   };
 }
