@@ -1,28 +1,54 @@
-// npm run demo: profiles the basic example for about 20 seconds with live console output,
-// then checks the session file it wrote against the published schema and says where it is.
+// npm run demo: profiles the OCR bot (examples/ocr-bot) for about 20 seconds with live console
+// output, applying the action "ocr.reduce-frequency" at half-time. Then it checks the session
+// file against the published schema, says where it is, and shows from the session what issue 3
+// requires: the rules flagged the OCR module and recommended reducing OCR frequency before the
+// action, and the action lowered the OCR module's CPU. Exits non-zero when any of that fails.
 // Options: --duration <time> (default 20s).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { validateSession } from '@loadlight/core';
+import { parseDuration, UsageError } from 'loadlight';
+
+const ACTION = 'ocr.reduce-frequency';
+/** The bot's OCR modules: its main-thread module and tesseract's worker thread. */
+const OCR_MODULES = ['core.ocr', 'core.ocr.engine'];
+/** "Visibly lower": the mean CPU after the action is at most this share of the mean before. */
+const MAX_AFTER_TO_BEFORE = 0.75;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const example = path.join(root, 'examples/basic');
+const example = path.join(root, 'examples/ocr-bot');
 const samplesDir = path.join(example, 'perf/samples');
-const durationIndex = process.argv.indexOf('--duration');
-const duration = durationIndex > 0 ? process.argv[durationIndex + 1] : '20s';
+const rel = (file) => path.relative(process.cwd(), file);
 
+let durationMs;
+try {
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '20s' } } });
+  durationMs = parseDuration(values.duration);
+} catch (error) {
+  console.error(`demo: ${error instanceof UsageError ? error.message : error}\nUsage: npm run demo [-- --duration 20s]`);
+  process.exit(2);
+}
+const applyAfterMs = Math.round(durationMs / 2);
+
+// The bot stops itself after its duration; the CLI's own limit is only a guard against a hang.
 const startedAt = Date.now();
 const cli = path.join(root, 'packages/cli/bin/loadlight.js');
 const child = spawn(
   process.execPath,
-  [cli, 'run', '--config', path.join(example, 'perf.config.ts'), '--duration', duration, '--', process.execPath, path.join(example, 'index.js')],
+  [
+    cli, 'run', '--config', path.join(example, 'perf.config.ts'), '--duration', `${durationMs + 60_000}ms`, '--',
+    process.execPath, path.join(example, 'index.js'), '--duration', `${durationMs}ms`, '--apply-after', `${applyAfterMs}ms`,
+  ],
   { stdio: 'inherit', cwd: root },
 );
-const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+// Ctrl-C reaches the bot too: it finishes its frame, and the session is still written and checked.
+process.on('SIGINT', () => undefined);
+const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 if (code !== 0) {
-  console.error(`demo: the profiled program ended with exit code ${code}`);
+  console.error(`demo: the profiled bot ended with exit code ${code}`);
   process.exit(code);
 }
 
@@ -31,14 +57,80 @@ const written = readdirSync(samplesDir)
   .map((f) => path.join(samplesDir, f))
   .filter((f) => statSync(f).mtimeMs >= startedAt);
 if (written.length === 0) {
-  console.error(`demo: no session file was written to ${path.relative(process.cwd(), samplesDir)}`);
+  console.error(`demo: no session file was written to ${rel(samplesDir)}`);
   process.exit(1);
 }
 const file = written.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 const session = JSON.parse(readFileSync(file, 'utf8'));
-validateSession(session, path.relative(process.cwd(), file));
+validateSession(session, rel(file));
+
+const failures = [];
+const pct = (v) => (v === null ? '-' : `${v.toFixed(1)}%`);
+const mean = (values) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+/** Non-null values of a metric whose sample time passes `keep`. */
+function valuesOf(name, keep) {
+  const series = session.samples.values[name] ?? [];
+  return session.samples.t.flatMap((t, i) => (series[i] !== null && series[i] !== undefined && keep(t) ? [series[i]] : []));
+}
+
+console.log(`\ndemo: session ${session.sessionId}: ${session.samples.t.length} samples over ${(session.durationMs / 1000).toFixed(1)} s`);
+const accuracy = mean(valuesOf('bot.ocr.accuracy_percent', () => true));
+console.log(`demo: OCR accuracy: ${pct(accuracy)} of HUD fields read as drawn (bot.ocr.accuracy_percent, mean over the ticks with reads)`);
+
+const record = session.actions.find((a) => a.id === ACTION);
+if (!record) {
+  failures.push(`the action "${ACTION}" is not in the session`);
+} else {
+  const actionAt = Date.parse(record.at);
+  console.log(`demo: action: ${JSON.stringify(record)}`);
+  if (!record.ok) failures.push(`the action "${ACTION}" failed: ${record.error}`);
+
+  // Flagged before the action: the levels the rules gave the OCR modules when it ran.
+  const levelsBefore = record.result?.levelsBefore ?? {};
+  const flagged = Object.entries(levelsBefore).filter(([, level]) => level === 'yellow' || level === 'red');
+  console.log(
+    `demo: rules' levels for the OCR modules when the action ran: ${Object.entries(levelsBefore).map(([m, l]) => `${m}=${l}`).join(', ') || '(none)'}` +
+      ` -> ${flagged.length > 0 ? 'flagged' : 'NOT flagged'}`,
+  );
+  if (flagged.length === 0) failures.push('the rules did not flag an OCR module (yellow or red) before the action');
+
+  const recommendation = session.recommendations.find((r) => r.action === ACTION);
+  const recommendedBefore = recommendation !== undefined && Date.parse(recommendation.firstSeen) <= actionAt;
+  console.log(
+    recommendation
+      ? `demo: recommendation "${recommendation.id}" (${recommendation.priority}) first seen ${((Date.parse(recommendation.firstSeen) - Date.parse(session.startedAt)) / 1000).toFixed(1)} s in, ` +
+          `${recommendedBefore ? 'before' : 'AFTER'} the action at ${((actionAt - Date.parse(session.startedAt)) / 1000).toFixed(1)} s: "${recommendation.message}"`
+      : `demo: no recommendation names the action "${ACTION}"`,
+  );
+  if (!recommendedBefore) failures.push(`the rules did not recommend "${ACTION}" before the action`);
+
+  // CPU before vs after. A tick's CPU % covers the interval before it, so the first tick after
+  // the action still holds some of the old rate: it is left out.
+  const settleMs = session.config.sampleIntervalMs * 1.5;
+  let worst = null;
+  for (const name of OCR_MODULES) {
+    const metric = `module.${name}.cpu_percent`;
+    if (!session.samples.values[metric]) continue;
+    const before = mean(valuesOf(metric, (t) => t <= actionAt));
+    const after = mean(valuesOf(metric, (t) => t >= actionAt + settleMs));
+    console.log(`demo: ${name} CPU (% of one core): ${pct(before)} before the action, ${pct(after)} after`);
+    if (before !== null && after !== null && (worst === null || before > worst.before)) worst = { name, before, after };
+  }
+  if (!worst) {
+    failures.push('no CPU samples of an OCR module on both sides of the action');
+  } else if (worst.after > worst.before * MAX_AFTER_TO_BEFORE) {
+    failures.push(`${worst.name} CPU did not visibly drop: ${pct(worst.before)} before, ${pct(worst.after)} after`);
+  } else {
+    console.log(`demo: -> ${worst.name} load after the action is ${((worst.after / worst.before) * 100).toFixed(0)}% of what it was`);
+  }
+}
+
 const levels = session.levels.map((l) => `${l.subject}=${l.level}`).join(' ');
-console.log(`\ndemo: session ${session.sessionId}: ${session.samples.t.length} samples, levels ${levels || '(none)'}`);
-for (const r of session.recommendations.slice(0, 5)) console.log(`demo:   [${r.priority}] ${r.message}`);
+console.log(`demo: levels at the end: ${levels || '(none)'}`);
 console.log(`demo: profiler's own cost: ${session.overhead.cpuMs.toFixed(1)} ms CPU (${session.overhead.cpuPercent.toFixed(3)}% of one core)`);
-console.log(`demo: session written to ${path.relative(process.cwd(), file)} (valid against the schema)`);
+console.log(`demo: session written to ${rel(file)} (valid against the schema)`);
+if (failures.length > 0) {
+  for (const failure of failures) console.error(`demo: FAILED: ${failure}`);
+  process.exit(1);
+}
+console.log('demo: OK: the OCR module was flagged, reducing OCR frequency was recommended, and applying it lowered its load');

@@ -158,7 +158,7 @@ describe('system plugin', () => {
   });
 
   it('sees a blocked event loop in the delay and utilisation', async () => {
-    const { profiler } = makeProfiler([system({ host: false, process: false, gc: false })]);
+    const { profiler } = makeProfiler([system({ host: false, process: false, gc: false, eventLoopResolutionMs: 20 })]);
     await profiler.start();
     await moreSamples(profiler, 3);
     const idleMax = Math.max(...present(profiler, 'process.event_loop.delay_max_ms'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildFacts, factCatalogue, fillMessage, resolvePath } from './facts.js';
-import { T0, commit, makeStore } from './test-support.js';
+import { FactIndex, MODULE_FIELDS, STANDARD_PATHS, buildFacts, factCatalogue, fillMessage, placeOf, resolvePath } from './facts.js';
+import { FRAMES_METRICS, IO_METRICS, OCR_METRICS, SYSTEM_METRICS, T0, commit, declareModule, makeStore } from './test-support.js';
 
 describe('fillMessage', () => {
   const facts = {
@@ -35,6 +35,12 @@ describe('fillMessage', () => {
     for (const template of templates) expect(fillMessage(template, facts), template).toBe('?');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((globalThis as Record<string, unknown>).hacked).toBeUndefined();
+  });
+
+  it('joins a list of names (a module\'s tags), and says "none" for an empty one', () => {
+    expect(fillMessage('{{module.name}} [{{module.tags}}]', { module: { name: 'ocr', tags: ['ocr', 'verbose'] } })).toBe('ocr [ocr, verbose]');
+    expect(fillMessage('[{{module.tags}}]', { module: { tags: [] } })).toBe('[none]');
+    expect(fillMessage('[{{module.tags}}]', { module: { tags: ['a', 1] } })).toBe('[?]');
   });
 
   it('rounds to one decimal and never prints -0 or NaN', () => {
@@ -98,7 +104,48 @@ describe('buildFacts', () => {
     // counter: (5 + 7) over the 60 s window (the previous sample is older) = 12 per minute
     expect(facts.global.queue).toEqual({ jobs: 12, unmeasured: null });
     expect(facts.global.session).toEqual({ uptime_seconds: 120, samples: 3 });
-    expect(facts.modules.get('ocr')).toEqual({ name: 'ocr', cpu_percent: 35, memory_mb: null });
+    expect(facts.modules.get('ocr')).toEqual({ name: 'ocr', tags: [], cpu_percent: 35, memory_mb: null });
+  });
+
+  it('gives each module fact the union of the tags declared on its metrics, [] when none', () => {
+    const store = makeStore({}, [{ name: 'plain', fields: ['cpu_percent'] }]);
+    declareModule(store, { name: 'ocr', tags: ['ocr', 'heavy'], fields: ['cpu_percent'] });
+    declareModule(store, { name: 'ocr', tags: ['verbose', 'ocr'], fields: ['memory_mb'] });
+    declareModule(store, { name: 'ocr', fields: ['calls_per_minute'] });
+    // from a plugin, not typed: only non-empty strings count
+    store.declare({
+      name: 'module.ocr.errors',
+      plugin: 'modules',
+      unit: 'count',
+      kind: 'gauge',
+      description: '',
+      module: { name: 'ocr', field: 'errors', tags: [7, '', 'x'] as unknown as string[] },
+    });
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 30, 'module.plain.cpu_percent': 5 });
+    const facts = buildFacts(store, 60, T0 + 1000);
+    expect(facts.modules.get('ocr')).toEqual({
+      name: 'ocr',
+      tags: ['ocr', 'heavy', 'verbose', 'x'],
+      cpu_percent: 30,
+      memory_mb: null,
+      calls_per_minute: null,
+      errors: null,
+    });
+    expect(facts.modules.get('plain')).toEqual({ name: 'plain', tags: [], cpu_percent: 5 });
+    // a re-declaration (the same plugin) with other tags replaces the old ones of that metric
+    declareModule(store, { name: 'plain', tags: ['optional'], fields: ['cpu_percent'] });
+    expect(buildFacts(store, 60, T0 + 1000).modules.get('plain')?.tags).toEqual(['optional']);
+  });
+
+  it('never lets a metric take the place of a module\'s name or tags', () => {
+    const store = makeStore({}, [{ name: 'ocr', tags: ['ocr'], fields: ['cpu_percent'] }]);
+    for (const field of ['name', 'tags']) {
+      const info = { name: `module.ocr.${field}_metric`, plugin: 'modules', unit: 'count', kind: 'gauge', description: '', module: { name: 'ocr', field } } as const;
+      store.declare(info);
+      expect(placeOf(store.info(info.name)!)).toEqual({ kind: 'none', reason: `module field "${field}" cannot be used as a fact path` });
+    }
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 1, 'module.ocr.name_metric': 5, 'module.ocr.tags_metric': 5 });
+    expect(buildFacts(store, 60, T0 + 1000).modules.get('ocr')).toEqual({ name: 'ocr', tags: ['ocr'], cpu_percent: 1 });
   });
 
   it('gives null for a metric the platform cannot measure', () => {
@@ -137,7 +184,39 @@ describe('factCatalogue', () => {
 
   it('says why the module fact is unavailable when no module is profiled', () => {
     const module = factCatalogue(makeStore()).filter((e) => e.fact === 'module');
-    expect(module.length).toBe(8);
+    expect(module.map((e) => e.path)).toEqual(MODULE_FIELDS.map((field) => `$.${field}`));
     for (const entry of module) expect(entry.available).toBe(false);
+  });
+
+  it('lists $.tags as a module path, available once a module is profiled', () => {
+    const without = factCatalogue(makeStore()).find((e) => e.fact === 'module' && e.path === '$.tags');
+    expect(without).toMatchObject({ metric: null, unit: null, aggregate: null, available: false });
+    const withModule = factCatalogue(makeStore(undefined, ['ocr'])).find((e) => e.fact === 'module' && e.path === '$.tags');
+    expect(withModule).toMatchObject({ metric: null, unit: null, available: true });
+    expect(withModule?.description).toMatch(/tags declared on the module's metrics/);
+  });
+});
+
+describe('FactIndex', () => {
+  it('knows $.tags and every plugin-modules field as module paths; $.tags is declared once a module is', () => {
+    const empty = new FactIndex(makeStore().catalogue());
+    expect(empty.knownPaths('module')).toEqual(expect.arrayContaining(['$.tags', '$.calls', '$.errors', '$.total_ms', '$.latency_min_ms', '$.latency_max_ms', '$.latency_p50_ms', '$.latency_p99_ms']));
+    expect(empty.isDeclared('module', '$.tags')).toBe(false);
+    const index = new FactIndex(makeStore(undefined, ['ocr']).catalogue());
+    expect(index.isDeclared('module', '$.tags')).toBe(true);
+    expect(index.isDeclared('module', '$.name')).toBe(true);
+    expect(index.isDeclared('module', '$.latency_p99_ms')).toBe(false);
+  });
+
+  it('knows the paths of plugin-ocr, plugin-frames and plugin-io before they are loaded: exactly their metric names', () => {
+    const pathsOf = (metrics: Record<string, unknown>) => Object.keys(metrics).map((name) => `$.${name.split('.').slice(1).join('.')}`);
+    expect(STANDARD_PATHS.ocr).toEqual(pathsOf(OCR_METRICS));
+    expect(STANDARD_PATHS.frames).toEqual(pathsOf(FRAMES_METRICS));
+    expect(STANDARD_PATHS.io).toEqual(pathsOf(IO_METRICS));
+    const index = new FactIndex(makeStore(SYSTEM_METRICS).catalogue());
+    for (const fact of ['ocr', 'frames', 'io']) {
+      expect(index.isLoaded(fact)).toBe(false);
+      expect(index.knownPaths(fact)).toEqual(STANDARD_PATHS[fact]);
+    }
   });
 });

@@ -1,27 +1,52 @@
 import type { Store } from '../store.js';
 import type { MetricAggregate, MetricInfo, MetricUnit } from '../types.js';
 
-/** Fields every profiled module may have, as `module.<name>.<field>` metrics. */
+/**
+ * Fields every profiled module may have: `name` and `tags` (from the declarations), the rest as
+ * `module.<name>.<field>` metrics (the fields @loadlight/plugin-modules declares).
+ */
 export const MODULE_FIELDS: readonly string[] = Object.freeze([
   'name',
+  'tags',
   'cpu_percent',
   'cpu_ms',
   'memory_mb',
+  'calls',
   'calls_per_minute',
+  'errors',
   'errors_per_minute',
+  'total_ms',
   'latency_mean_ms',
+  'latency_min_ms',
+  'latency_max_ms',
+  'latency_p50_ms',
   'latency_p95_ms',
+  'latency_p99_ms',
 ]);
+
+/** Module fields that come from the declarations, not from a metric: no metric may take their place. */
+const DECLARED_MODULE_FIELDS: ReadonlySet<string> = new Set(['name', 'tags']);
+
+/** The module fact's path that holds a list (of tags); every other fact path holds a number or the module name. */
+export const MODULE_TAGS_PATH = '$.tags';
 
 const MODULE_FIELD_INFO: Record<string, { unit: MetricUnit | null; description: string }> = {
   name: { unit: null, description: 'the module name' },
+  tags: { unit: null, description: 'the tags declared on the module\'s metrics (`verbose`, `heatmap`, `optional`...), a list: use "contains"' },
   cpu_percent: { unit: 'percent', description: 'CPU attributed to the module, % of one core' },
   cpu_ms: { unit: 'ms', description: 'CPU time attributed to the module' },
   memory_mb: { unit: 'mb', description: 'memory attributed to the module' },
+  calls: { unit: 'count', description: 'calls into the module' },
   calls_per_minute: { unit: 'per_minute', description: 'calls into the module per minute' },
+  errors: { unit: 'count', description: 'calls that failed' },
   errors_per_minute: { unit: 'per_minute', description: 'calls that failed per minute' },
+  total_ms: { unit: 'ms', description: 'time spent in the module\'s calls' },
   latency_mean_ms: { unit: 'ms', description: 'mean call duration' },
+  latency_min_ms: { unit: 'ms', description: 'shortest call duration' },
+  latency_max_ms: { unit: 'ms', description: 'longest call duration' },
+  latency_p50_ms: { unit: 'ms', description: 'median call duration' },
   latency_p95_ms: { unit: 'ms', description: '95th percentile call duration' },
+  latency_p99_ms: { unit: 'ms', description: '99th percentile call duration' },
 };
 
 /**
@@ -38,10 +63,13 @@ export const STANDARD_FACTS: Readonly<Record<string, string>> = Object.freeze({
   session: '@loadlight/core',
 });
 
+const latencyPaths = (prefix: string) => ['mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'].map((q) => `$.${prefix}.${q}`);
+
 /**
- * Paths the standard sources provide: the metric names are a contract with
- * @loadlight/plugin-system. A rule may name one that is not declared now (its group is turned off
- * in the plugin's options, or the plugin is not loaded): the rule is then inactive, not invalid.
+ * Paths the standard sources provide: the metric names are a contract with @loadlight/plugin-system,
+ * plugin-ocr, plugin-frames and plugin-io. A rule may name one that is not declared now (its group
+ * is turned off in the plugin's options, or the plugin is not loaded): the rule is then inactive,
+ * not invalid; a path outside these lists (and not declared) is a typo, and an error.
  */
 export const STANDARD_PATHS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   system: ['$.cpu.percent', '$.memory.used_mb', '$.memory.used_percent', '$.load.avg1', '$.load.avg5', '$.load.avg15'],
@@ -56,6 +84,37 @@ export const STANDARD_PATHS: Readonly<Record<string, readonly string[]>> = Objec
     '$.event_loop.utilization',
     '$.gc.pause_ms_per_minute',
     '$.gc.count_per_minute',
+  ],
+  ocr: [
+    '$.calls.count',
+    '$.calls.per_minute',
+    '$.errors.per_minute',
+    ...latencyPaths('latency'),
+    '$.confidence.mean',
+    '$.chars.per_minute',
+    '$.unchanged.percent',
+  ],
+  frames: [
+    '$.analysed.count',
+    '$.analysed.per_minute',
+    '$.fps',
+    '$.target_fps',
+    '$.budget_ms',
+    ...latencyPaths('latency'),
+    '$.late.per_minute',
+    '$.late.percent',
+    '$.dropped.per_minute',
+  ],
+  io: [
+    '$.wait.ms_per_minute',
+    '$.wait.share_percent',
+    '$.waits.per_minute',
+    '$.wait.p95_ms',
+    '$.disk.read_bytes_per_second',
+    '$.disk.write_bytes_per_second',
+    '$.net.rx_bytes_per_second',
+    '$.net.tx_bytes_per_second',
+    '$.cpu.iowait_percent',
   ],
 });
 
@@ -97,7 +156,7 @@ export type MetricPlace =
 export function placeOf(info: MetricInfo): MetricPlace {
   if (info.module) {
     const segments = info.module.field.split('.');
-    if (!segments.every(isSafeSegment) || info.module.field === 'name') {
+    if (!segments.every(isSafeSegment) || DECLARED_MODULE_FIELDS.has(info.module.field)) {
       return { kind: 'none', reason: `module field "${info.module.field}" cannot be used as a fact path` };
     }
     return { kind: 'module', module: info.module.name, field: info.module.field, segments };
@@ -171,7 +230,7 @@ export class FactIndex {
     if (fact === 'session') return Object.hasOwn(SESSION_PATHS, path);
     if (fact === 'module') {
       const field = path.slice(2);
-      return path.startsWith('$.') && this.modules.size > 0 && (field === 'name' || this.declaredModuleFields.has(field));
+      return path.startsWith('$.') && this.modules.size > 0 && (DECLARED_MODULE_FIELDS.has(field) || this.declaredModuleFields.has(field));
     }
     return this.paths.get(fact)?.has(path) ?? false;
   }
@@ -223,7 +282,20 @@ function valueOf(store: Store, info: MetricInfo, windowSeconds: number, t: numbe
   }
 }
 
-/** The fact values over the last `windowSeconds` up to `t`. Missing values stay null. */
+/**
+ * Adds a metric's declared module tags to the module's list, once each, in declaration order.
+ * Anything that is not a non-empty string is skipped: the declaration came from a plugin.
+ */
+function addTags(tags: string[], declared: readonly unknown[] | undefined): void {
+  if (!declared) return;
+  for (const tag of declared) if (typeof tag === 'string' && tag.length > 0 && !tags.includes(tag)) tags.push(tag);
+}
+
+/**
+ * The fact values over the last `windowSeconds` up to `t`. Missing values stay null. Each module
+ * fact holds `name`, `tags` (the union of the tags declared on its metrics, `[]` when none) and
+ * its fields.
+ */
 export function buildFacts(store: Store, windowSeconds: number, t: number): Facts {
   const global: Record<string, unknown> = {};
   const modules = new Map<string, Record<string, unknown>>();
@@ -236,13 +308,19 @@ export function buildFacts(store: Store, windowSeconds: number, t: number): Fact
       if (!fact) global[place.fact] = fact = {};
       setPath(fact, place.segments, value);
     } else {
-      let fact = modules.get(place.module);
-      if (!fact) modules.set(place.module, (fact = { name: place.module }));
+      const fact = moduleFact(modules, place.module);
+      addTags(fact.tags as string[], info.module?.tags);
       setPath(fact, place.segments, value);
     }
   }
   global.session = { uptime_seconds: Math.max(0, (t - store.originT) / 1000), samples: store.size };
   return { global, modules };
+}
+
+function moduleFact(modules: Map<string, Record<string, unknown>>, name: string): Record<string, unknown> {
+  let fact = modules.get(name);
+  if (!fact) modules.set(name, (fact = { name, tags: [] }));
+  return fact;
 }
 
 /**
@@ -265,7 +343,8 @@ export function resolvePath(value: unknown, path: string): unknown {
 /**
  * Fills `{{fact.path}}` placeholders (`{{process.cpu.percent}}`, `{{module.name}}`) from facts:
  * a plain own-property walk, never code; `__proto__`, `constructor` and `prototype` are refused;
- * numbers are rounded to one decimal; anything missing or not a number or string becomes `?`.
+ * numbers are rounded to one decimal; a list of strings (`{{module.tags}}`) is joined with `, `;
+ * anything missing or else becomes `?`.
  */
 export function fillMessage(template: string, facts: Record<string, unknown>): string {
   return template.replace(/\{\{([^{}]*)\}\}/g, (_whole, inner: string) => {
@@ -278,6 +357,8 @@ export function fillMessage(template: string, facts: Record<string, unknown>): s
     if (typeof node === 'number') return Number.isFinite(node) ? String(Math.round(node * 10) / 10 || 0) : '?';
     if (typeof node === 'string') return node;
     if (typeof node === 'boolean') return String(node);
+    // A list of names (a module's tags): `ocr, verbose`; `none` when empty.
+    if (Array.isArray(node) && node.every((item) => typeof item === 'string')) return node.length ? node.join(', ') : 'none';
     return '?';
   });
 }
@@ -335,11 +416,11 @@ export function factCatalogue(store: Store): FactCatalogueEntry[] {
     const entry: FactCatalogueEntry = {
       fact: 'module',
       path: `$.${field}`,
-      metric: field === 'name' ? null : `module.<name>.${field}`,
+      metric: DECLARED_MODULE_FIELDS.has(field) ? null : `module.<name>.${field}`,
       unit: info?.unit ?? standard?.unit ?? null,
       aggregate: info ? aggregateOf(info) : null,
       description: info?.description ?? standard?.description ?? field,
-      available: field === 'name' ? index.modules.size > 0 : info !== undefined,
+      available: DECLARED_MODULE_FIELDS.has(field) ? index.modules.size > 0 : info !== undefined,
     };
     if (!entry.available) {
       entry.reason =

@@ -8,7 +8,7 @@ import { findJsonSyntaxError } from './json.js';
 import { parseDurationMs, parseRuleFile } from './load.js';
 import { ruleFileSchema } from './schema.js';
 import { RulesStage } from './stage.js';
-import { defaultRuleFile, makeStore, readJson, tempDir } from './test-support.js';
+import { ALL_STANDARD_METRICS, MODULE_FIELD_UNITS, defaultRuleFile, makeStore, readJson, tempDir } from './test-support.js';
 
 const PROCESS_PATHS =
   '$.cpu.percent, $.memory.rss_mb, $.heap.used_mb, $.heap.growth_mb_per_minute, $.event_loop.delay_p50_ms, ' +
@@ -137,7 +137,35 @@ describe('rule file validation: each invalid file gives its exact error', () => 
       content: ruleFile({ conditions: leaf('module', '$.cpu', 'greaterThan', 50) }),
       code: 'RULES_INVALID',
       message:
-        '<file>: rule "cpu-high": condition module $.cpu greaterThan 50: unknown path "$.cpu" for fact "module". Known paths: $.name, $.cpu_percent, $.cpu_ms, $.memory_mb, $.calls_per_minute, $.errors_per_minute, $.latency_mean_ms, $.latency_p95_ms.',
+        '<file>: rule "cpu-high": condition module $.cpu greaterThan 50: unknown path "$.cpu" for fact "module". Known paths: $.name, $.tags, $.cpu_percent, $.cpu_ms, $.memory_mb, $.calls, $.calls_per_minute, $.errors, $.errors_per_minute, $.total_ms, $.latency_mean_ms, $.latency_min_ms, $.latency_max_ms, $.latency_p50_ms, $.latency_p95_ms, $.latency_p99_ms.',
+    },
+    {
+      name: 'a comparison on the module tags',
+      content: ruleFile({ conditions: leaf('module', '$.tags', 'equal', 'verbose') }),
+      code: 'RULES_INVALID',
+      message:
+        '<file>: rule "cpu-high": condition module $.tags equal "verbose": "$.tags" is a list of tags: use "contains" or "doesNotContain" with one tag as the value, got "equal".',
+    },
+    {
+      name: 'a list of tags as the value of contains',
+      content: ruleFile({ conditions: leaf('module', '$.tags', 'contains', ['verbose', 'heatmap']) }),
+      code: 'RULES_INVALID',
+      message:
+        '<file>: rule "cpu-high": condition module $.tags contains ["verbose","heatmap"]: "contains" on "$.tags" checks for one tag: the value must be a string, got ["verbose","heatmap"].',
+    },
+    {
+      name: 'contains on a path that holds one number',
+      content: ruleFile({ conditions: leaf('module', '$.cpu_percent', 'contains', 5) }),
+      code: 'RULES_INVALID',
+      message:
+        '<file>: rule "cpu-high": condition module $.cpu_percent contains 5: "contains" looks inside a list, and only the module fact\'s "$.tags" is one: this path holds a single value (use "equal" or a comparison).',
+    },
+    {
+      name: 'an unknown path of a standard plugin that is not loaded (plugin-ocr)',
+      content: ruleFile({ conditions: leaf('ocr', '$.calls.per_minutes', 'greaterThan', 60) }),
+      code: 'RULES_INVALID',
+      message:
+        '<file>: rule "cpu-high": condition ocr $.calls.per_minutes greaterThan 60: unknown path "$.calls.per_minutes" for fact "ocr". Known paths: $.calls.count, $.calls.per_minute, $.errors.per_minute, $.latency.mean_ms, $.latency.p50_ms, $.latency.p95_ms, $.latency.p99_ms, $.latency.max_ms, $.confidence.mean, $.chars.per_minute, $.unchanged.percent. Did you mean "$.calls.per_minute"?',
     },
     {
       name: 'bad operator',
@@ -211,6 +239,21 @@ describe('rule file validation: each invalid file gives its exact error', () => 
     expect(loaded.rules.map((r) => r.name)).toEqual(['cpu-high']);
   });
 
+  it('accepts "contains" / "doesNotContain" one tag on the module tags, also decorated', () => {
+    const text = ruleFile({
+      conditions: {
+        all: [
+          { fact: 'module', path: '$.tags', operator: 'contains', value: 'verbose' },
+          { fact: 'module', path: '$.tags', operator: 'doesNotContain', value: 'essential' },
+          { fact: 'module', path: '$.tags', operator: 'not:contains', value: 'ocr' },
+          { fact: 'module', path: '$.tags', operator: 'someFact:equal', value: 'heatmap' },
+        ],
+      },
+    });
+    const loaded = parseRuleFile('x.json', text, new FactIndex(makeStore().catalogue()));
+    expect(loaded.rules[0]).toMatchObject({ name: 'cpu-high', perModule: true });
+  });
+
   it('checks the paths of the standard system and process facts even when their plugin is not loaded', () => {
     const text = ruleFile({ conditions: leaf('system', '$.cpu.percnt', 'greaterThan', 50) });
     expect(() => parseRuleFile('x.json', text, new FactIndex(makeStore({}).catalogue()))).toThrow(
@@ -218,13 +261,15 @@ describe('rule file validation: each invalid file gives its exact error', () => 
     );
   });
 
-  it('the default rule files are valid against the schema and the plugin-system metrics', () => {
+  it('the default rule files are valid against the schema and the standard metrics, loaded or not', () => {
     const validate = compileSchema(ruleFileSchema);
     for (const name of ['load-levels', 'recommendations', 'alerts'] as const) {
       const data = readJson(defaultRuleFile(name));
       expect(validate(data), JSON.stringify(validate.errors)).toBe(true);
-      const loaded = parseRuleFile(defaultRuleFile(name), JSON.stringify(data), new FactIndex(makeStore().catalogue()));
-      for (const rule of loaded.rules) expect(rule.description).not.toMatch(/\n/);
+      for (const store of [makeStore(), makeStore(ALL_STANDARD_METRICS, [{ name: 'm', fields: Object.keys(MODULE_FIELD_UNITS) }])]) {
+        const loaded = parseRuleFile(defaultRuleFile(name), JSON.stringify(data), new FactIndex(store.catalogue()));
+        for (const rule of loaded.rules) expect(rule.description).not.toMatch(/\n/);
+      }
     }
   });
 });

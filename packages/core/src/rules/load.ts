@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import { Engine } from 'json-rules-engine';
 import { LoadlightError } from '../errors.js';
 import { compileSchema, formatAjvErrors, suggest } from '../validate.js';
-import { FactIndex, placeholders } from './facts.js';
+import { FactIndex, MODULE_TAGS_PATH, placeholders } from './facts.js';
 import { findJsonSyntaxError } from './json.js';
 import { ruleFileSchema, type Condition, type LeafCondition, type RuleDefinition, type RuleFile, type TopLevelCondition } from './schema.js';
 
@@ -62,6 +62,10 @@ function isKnownOperator(name: string): boolean {
 
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 const ARRAY_OPERATORS = new Set(['in', 'notIn']);
+/** Operators that look inside the fact's list; only the module fact's `$.tags` is one. */
+const LIST_OPERATORS = new Set(['contains', 'doesNotContain']);
+/** Decorators that change what is compared with what (item by item, or swapped): not checked further. */
+const REPLACING_DECORATORS = new Set(['someFact', 'everyFact', 'someValue', 'everyValue', 'swap']);
 
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -123,11 +127,35 @@ function checkOperator(leaf: LeafCondition): string | null {
     );
   }
   if (isFactReference(leaf.value)) return null;
+  const listProblem = checkListOperator(leaf);
+  if (listProblem) return listProblem;
   if (NUMERIC_OPERATORS.has(leaf.operator) && typeof leaf.value !== 'number') {
     return `"${leaf.operator}" compares numbers: the value must be a number, got ${JSON.stringify(leaf.value)}.`;
   }
   if (ARRAY_OPERATORS.has(leaf.operator) && !Array.isArray(leaf.value)) {
     return `"${leaf.operator}" needs an array value, got ${JSON.stringify(leaf.value)}.`;
+  }
+  return null;
+}
+
+/**
+ * The module fact's `$.tags` is the one list among the facts (every other path holds a number or
+ * the module name): `contains` / `doesNotContain` one tag work on it and on nothing else, where
+ * they would silently never match.
+ */
+function checkListOperator(leaf: LeafCondition): string | null {
+  const decorators = leaf.operator.split(':');
+  const base = decorators.pop()!;
+  if (decorators.some((decorator) => REPLACING_DECORATORS.has(decorator))) return null;
+  const isTags = leaf.fact === 'module' && leaf.path === MODULE_TAGS_PATH;
+  if (isTags && !LIST_OPERATORS.has(base)) {
+    return `"${MODULE_TAGS_PATH}" is a list of tags: use "contains" or "doesNotContain" with one tag as the value, got "${leaf.operator}".`;
+  }
+  if (isTags && typeof leaf.value !== 'string') {
+    return `"${leaf.operator}" on "${MODULE_TAGS_PATH}" checks for one tag: the value must be a string, got ${JSON.stringify(leaf.value)}.`;
+  }
+  if (!isTags && LIST_OPERATORS.has(base)) {
+    return `"${leaf.operator}" looks inside a list, and only the module fact's "${MODULE_TAGS_PATH}" is one: this path holds a single value (use "equal" or a comparison).`;
   }
   return null;
 }

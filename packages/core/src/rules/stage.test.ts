@@ -3,13 +3,25 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../types.js';
 import { RulesStage } from './stage.js';
-import { SYSTEM_METRICS, T0, commit, copyDefaults, defaultRuleFile, edit, makeStore, readJson, tempDir } from './test-support.js';
+import {
+  ALL_STANDARD_METRICS,
+  SYSTEM_METRICS,
+  T0,
+  commit,
+  copyDefaults,
+  defaultRuleFile,
+  edit,
+  makeStore,
+  readJson,
+  tempDir,
+  type ModuleSpec,
+} from './test-support.js';
 
 type Values = Record<string, number | null>;
 
 /** A stage over the given rule files and a store holding one sample of `values` at T0 + 1 s. */
-async function evaluateOnce(files: string[], values: Values, modules: string[] = []): Promise<Evaluation> {
-  const store = makeStore(SYSTEM_METRICS, modules);
+async function evaluateOnce(files: string[], values: Values, modules: ModuleSpec[] = [], metrics = SYSTEM_METRICS): Promise<Evaluation> {
+  const store = makeStore(metrics, modules);
   commit(store, T0 + 1000, values);
   const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
   await stage.load();
@@ -113,6 +125,199 @@ describe('default recommendations fire just above their threshold and not just b
     expect((await run(9.8)).recommendations).toEqual([]);
     // the first minute's slope is too noisy to judge
     expect((await run(50, T0 + 59_000)).recommendations).toEqual([]);
+  });
+});
+
+describe('default recommendations for the bot\'s sources (OCR, frames, IO, modules and their tags)', () => {
+  const ALL_FIELDS = ['cpu_percent', 'memory_mb', 'calls_per_minute', 'latency_mean_ms'];
+  /** The program under test: every standard source, and one module with the given tags. */
+  const evaluate = (values: Values, tags: string[] = []) =>
+    evaluateOnce([defaultRuleFile('recommendations')], values, [{ name: 'm', tags, fields: ALL_FIELDS }], ALL_STANDARD_METRICS);
+  const ids = (evaluation: Evaluation) => evaluation.recommendations.map((r) => r.id);
+
+  /**
+   * Per rule: values where every condition holds with room to spare, then each numeric condition
+   * in turn moved to just past its threshold on the firing side and just short of it on the other.
+   */
+  const cases: Array<{
+    id: string;
+    tags?: string[];
+    module?: boolean;
+    values: Values;
+    edges: Array<{ metric: string; fires: number; quiet: number }>;
+    message: RegExp;
+    action?: string;
+    priority: 'high' | 'medium' | 'low';
+  }> = [
+    {
+      id: 'ocr.reduce-frequency',
+      values: { 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 80 },
+      edges: [
+        { metric: 'ocr.calls.per_minute', fires: 180.1, quiet: 179.9 },
+        { metric: 'ocr.unchanged.percent', fires: 50.1, quiet: 49.9 },
+      ],
+      message: /^OCR ran 300 times a minute and 80% of the reads saw unchanged text: read less often/,
+      action: 'ocr.reduce-frequency',
+      priority: 'high',
+    },
+    {
+      id: 'capture.disable-verbose',
+      tags: ['verbose'],
+      module: true,
+      values: { 'module.m.cpu_percent': 20 },
+      edges: [{ metric: 'module.m.cpu_percent', fires: 10.1, quiet: 9.9 }],
+      message: /^Verbose module m used 20% of a core: disable verbose capture in production\.$/,
+      action: 'capture.disable-verbose',
+      priority: 'medium',
+    },
+    {
+      id: 'heatmap.less-often',
+      tags: ['heatmap'],
+      module: true,
+      values: { 'module.m.cpu_percent': 20, 'module.m.calls_per_minute': 120 },
+      edges: [{ metric: 'module.m.cpu_percent', fires: 15.1, quiet: 14.9 }],
+      message: /^Heatmap module m used 20% of a core \(120 calls a minute\): generate heatmaps less often\.$/,
+      action: 'heatmap.less-often',
+      priority: 'medium',
+    },
+    {
+      id: 'modules.cache-repeated',
+      module: true,
+      values: { 'module.m.calls_per_minute': 1200, 'module.m.latency_mean_ms': 1, 'module.m.cpu_percent': 20 },
+      edges: [
+        { metric: 'module.m.calls_per_minute', fires: 600.1, quiet: 599.9 },
+        { metric: 'module.m.latency_mean_ms', fires: 4.9, quiet: 5.1 },
+        { metric: 'module.m.cpu_percent', fires: 10.1, quiet: 9.9 },
+      ],
+      message: /^Module m was called 1200 times a minute for 1 ms each, 20% of a core in all: cache its results/,
+      priority: 'low',
+    },
+    {
+      id: 'modules.disable-optional',
+      tags: ['optional'],
+      module: true,
+      values: { 'module.m.cpu_percent': 60, 'module.m.memory_mb': 10 },
+      edges: [{ metric: 'module.m.cpu_percent', fires: 50.1, quiet: 49.9 }],
+      message: /^Optional module m used 60% of a core and 10 MB: disable it while the program is under load\.$/,
+      action: 'modules.disable-optional',
+      priority: 'medium',
+    },
+    {
+      id: 'modules.disable-optional',
+      tags: ['optional'],
+      module: true,
+      values: { 'module.m.cpu_percent': 5, 'module.m.memory_mb': 150 },
+      edges: [{ metric: 'module.m.memory_mb', fires: 100.1, quiet: 99.9 }],
+      message: /^Optional module m used 5% of a core and 150 MB/,
+      action: 'modules.disable-optional',
+      priority: 'medium',
+    },
+    {
+      id: 'frames.over-budget',
+      values: { 'frames.late.percent': 30, 'frames.budget_ms': 33.3, 'frames.latency.p95_ms': 41, 'frames.fps': 22, 'frames.target_fps': 30 },
+      edges: [{ metric: 'frames.late.percent', fires: 10.1, quiet: 9.9 }],
+      message: /^30% of the frames missed their 33\.3 ms budget \(p95 41 ms, 22 of 30 fps\): lower the target frame rate/,
+      priority: 'high',
+    },
+    {
+      id: 'io.bound',
+      values: { 'io.wait.share_percent': 80, 'io.wait.p95_ms': 12, 'process.cpu.percent': 5 },
+      edges: [
+        { metric: 'io.wait.share_percent', fires: 50.1, quiet: 49.9 },
+        { metric: 'process.cpu.percent', fires: 24.9, quiet: 25.1 },
+      ],
+      message: /^IO waits took 80% of the time \(p95 12 ms\) while the process used 5% of a core: batch writes/,
+      priority: 'medium',
+    },
+  ];
+
+  it.each(cases)('$id fires with its evidence, and its message and action', async ({ id, tags, module, values, message, action, priority }) => {
+    const evaluation = await evaluate(values, tags);
+    expect(ids(evaluation)).toEqual([id]);
+    const recommendation = evaluation.recommendations[0]!;
+    expect(recommendation).toMatchObject({ id, priority, evidence: { rule: id, file: defaultRuleFile('recommendations') } });
+    expect(recommendation.message).toMatch(message);
+    expect(recommendation.action).toBe(action);
+    expect(recommendation.module).toBe(module ? 'm' : undefined);
+  });
+
+  it.each(cases.flatMap(({ id, tags, values, edges }) => edges.map((edge) => ({ id, tags, values, ...edge }))))(
+    '$id: $metric fires at $fires and not at $quiet',
+    async ({ id, tags, values, metric, fires, quiet }) => {
+      const atFires = await evaluate({ ...values, [metric]: fires }, tags);
+      expect(ids(atFires)).toEqual([id]);
+      expect(atFires.recommendations[0]!.evidence.conditions).toContainEqual(expect.objectContaining({ value: fires }));
+      expect(ids(await evaluate({ ...values, [metric]: quiet }, tags))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['capture.disable-verbose', 'verbose', { 'module.m.cpu_percent': 20 }],
+    ['heatmap.less-often', 'heatmap', { 'module.m.cpu_percent': 20 }],
+    ['modules.disable-optional', 'optional', { 'module.m.cpu_percent': 60 }],
+  ])('%s needs the module tagged "%s"', async (id, tag, values) => {
+    expect(ids(await evaluate(values, [tag]))).toEqual([id]);
+    expect(ids(await evaluate(values, ['other']))).toEqual([]);
+    expect(ids(await evaluate(values))).toEqual([]);
+  });
+
+  describe('ocr.reduce-frequency with a module tagged "ocr"', () => {
+    const busyOcr = { 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 80 };
+
+    it('blames the module when it is yellow or red on CPU (25% or more), in place of the general recommendation', async () => {
+      const evaluation = await evaluate({ ...busyOcr, 'module.m.cpu_percent': 25 }, ['ocr']);
+      expect(evaluation.recommendations).toHaveLength(1);
+      expect(evaluation.recommendations[0]).toMatchObject({
+        id: 'ocr.reduce-frequency',
+        module: 'm',
+        action: 'ocr.reduce-frequency',
+        priority: 'high',
+        evidence: { rule: 'ocr.reduce-frequency.module', module: 'm' },
+      });
+      expect(evaluation.recommendations[0]!.message).toBe(
+        'Module m used 25% of a core reading the screen 300 times a minute, and 80% of the reads saw unchanged text: read less often while the screen is quiet.',
+      );
+    });
+
+    it('gives the general recommendation when the OCR module is green on CPU', async () => {
+      const evaluation = await evaluate({ ...busyOcr, 'module.m.cpu_percent': 24.9 }, ['ocr']);
+      expect(evaluation.recommendations.map((r) => [r.id, r.module, r.evidence.rule])).toEqual([['ocr.reduce-frequency', undefined, 'ocr.reduce-frequency']]);
+    });
+
+    it('stays quiet, module or not, when OCR is not frequent or the screen changes', async () => {
+      for (const values of [
+        { 'ocr.calls.per_minute': 179.9, 'ocr.unchanged.percent': 80 },
+        { 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 49.9 },
+      ]) {
+        expect(ids(await evaluate({ ...values, 'module.m.cpu_percent': 90 }, ['ocr']))).toEqual([]);
+      }
+    });
+
+    // The demo's bot reads every frame at 5-10 fps with mostly unchanged HUD text; its action
+    // reads every 4th frame. The rule must fire before and stop after, or it says nothing useful.
+    it.each([5, 10])('fires for a bot reading every frame at %i fps, and stops at a 4x lower cadence', async (fps) => {
+      const at = (readsPerSecond: number, cpuPercent: number) =>
+        evaluate({ 'ocr.calls.per_minute': readsPerSecond * 60, 'ocr.unchanged.percent': 90, 'module.m.cpu_percent': cpuPercent }, ['ocr']);
+      // tesseract.js at 50-100 ms a read
+      expect(ids(await at(fps, fps * 7.5))).toEqual(['ocr.reduce-frequency']);
+      expect(ids(await at(fps / 4, (fps * 7.5) / 4))).toEqual([]);
+    });
+  });
+
+  it('the rules for plugins that are not loaded are inactive, not invalid', async () => {
+    const stage = new RulesStage({ files: [defaultRuleFile('recommendations')], windowSeconds: 60, store: makeStore(), watch: false });
+    await stage.load();
+    const inactive = Object.fromEntries(stage.rules().filter((r) => !r.active).map((r) => [r.name, r.inactiveReason]));
+    expect(inactive).toEqual({
+      'ocr.reduce-frequency': 'no ocr.* metrics declared: load @loadlight/plugin-ocr',
+      'ocr.reduce-frequency.module': expect.stringMatching(/^no module metrics declared yet/),
+      'capture.disable-verbose': expect.stringMatching(/^no module metrics declared yet/),
+      'heatmap.less-often': expect.stringMatching(/^no module metrics declared yet/),
+      'modules.cache-repeated': expect.stringMatching(/^no module metrics declared yet/),
+      'modules.disable-optional': expect.stringMatching(/^no module metrics declared yet/),
+      'frames.over-budget': 'no frames.* metrics declared: load @loadlight/plugin-frames',
+      'io.bound': 'no io.* metrics declared: load @loadlight/plugin-io',
+    });
   });
 });
 
@@ -374,7 +579,7 @@ describe('default rules with part of plugin-system turned off', () => {
     const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
     const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
     await stage.load();
-    expect(stage.rules().filter((r) => !r.active && !r.name.startsWith('module-'))).toEqual([
+    expect(stage.rules().filter((r) => !r.active && r.inactiveReason?.includes('plugin-system'))).toEqual([
       {
         file: files[1],
         name: 'gc-pressure',
@@ -399,7 +604,7 @@ describe('the stage', () => {
     await stage.load();
     expect(stage.files.map((f) => [f.file, f.rules])).toEqual([
       [files[0], 6],
-      [files[1], 5],
+      [files[1], 13],
       [files[2], 2],
     ]);
     for (const f of stage.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -118,6 +118,18 @@ function collectConditions(node: unknown, out: Evidence['conditions']): void {
 }
 
 /**
+ * Drops a recommendation that blames no module when the same id blames one in this evaluation: a
+ * rule file may give a general rule and a per-module refinement of it (the general one for
+ * programs that profile no modules), and the one that names the module says more.
+ */
+function preferBlamed(recommendations: Recommendation[]): Recommendation[] {
+  const blamed = new Set<string>();
+  for (const r of recommendations) if (r.module !== undefined) blamed.add(r.id);
+  if (blamed.size === 0) return recommendations;
+  return recommendations.filter((r) => r.module !== undefined || !blamed.has(r.id));
+}
+
+/**
  * The rules stage: builds facts from the Store's windows, runs json-rules-engine on them, and
  * turns the events into load levels, recommendations and alerts (with hysteresis). The engine's
  * answers are the ground truth. Rule files are re-read when they change; a bad edit keeps the last
@@ -443,6 +455,6 @@ export class RulesStage {
     for (const observation of observations.values()) observation.clearEvidence ??= observation.raiseEvidence;
 
     const transitions = this.alerts.step(t, observations);
-    return { t, levels: [...levels.values()], recommendations, alerts: this.alerts.active(), transitions };
+    return { t, levels: [...levels.values()], recommendations: preferBlamed(recommendations), alerts: this.alerts.active(), transitions };
   }
 }
