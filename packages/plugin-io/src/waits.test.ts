@@ -1,0 +1,197 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { manualClock, recorder, sleep } from './test-utils.js';
+import { isTracking, timeIo, trackIoWait, WaitReader } from './waits.js';
+
+const readers: WaitReader[] = [];
+
+/** A reader on a clock the test moves, started at 0. */
+function startReader() {
+  const clock = manualClock();
+  const reader = new WaitReader(clock.now);
+  readers.push(reader);
+  reader.start();
+  const read = (): Record<string, number | null> => {
+    const w = recorder();
+    const rejected = reader.read(w);
+    return { ...w.values, rejected };
+  };
+  return { reader, clock, read };
+}
+
+afterEach(() => {
+  for (const reader of readers.splice(0)) reader.stop();
+});
+
+describe('trackIoWait', () => {
+  it('gives rates per minute, the share of wall time and the p95 from known waits', () => {
+    const { clock, read } = startReader();
+    for (let i = 0; i < 30; i++) trackIoWait(10);
+    trackIoWait(100);
+    clock.advance(60_000);
+    const first = read();
+    expect(first['io.wait.ms_per_minute']).toBeCloseTo(400, 9); // 30 x 10 + 100 ms in one minute
+    expect(first['io.wait.share_percent']).toBeCloseTo((400 / 60_000) * 100, 9);
+    expect(first['io.waits.per_minute']).toBeCloseTo(31, 9);
+    // nearest rank: the 30th of 31 waits is a 10 ms one; the histogram keeps 3 significant digits
+    expect(first['io.wait.p95_ms']).toBeCloseTo(10, 1);
+    expect(first.rejected).toBe(0);
+
+    // every read covers the time since the previous one: 20 waits of 1.5 ms in 30 s
+    for (let i = 0; i < 20; i++) trackIoWait(1.5);
+    clock.advance(30_000);
+    const second = read();
+    expect(second['io.wait.ms_per_minute']).toBeCloseTo(60, 9);
+    expect(second['io.waits.per_minute']).toBeCloseTo(40, 9);
+    expect(second['io.wait.p95_ms']).toBeCloseTo(1.5, 2);
+
+    clock.advance(1000);
+    expect(read()).toEqual({
+      'io.wait.ms_per_minute': 0,
+      'io.wait.share_percent': 0,
+      'io.waits.per_minute': 0,
+      'io.wait.p95_ms': null, // no wait ended: no distribution
+      rejected: 0,
+    });
+  });
+
+  it('adds up waits in flight together, so the share can exceed 100%', () => {
+    const { clock, read } = startReader();
+    // three requests of 1 s each, in parallel, over one second
+    for (let i = 0; i < 3; i++) trackIoWait(1000);
+    clock.advance(1000);
+    expect(read()['io.wait.share_percent']).toBeCloseTo(300, 9);
+  });
+
+  it('keeps sub-millisecond waits apart in the p95', () => {
+    const { clock, read } = startReader();
+    for (let i = 0; i < 100; i++) trackIoWait(0.05);
+    trackIoWait(0); // counted, recorded as the smallest value the histogram holds (1 us)
+    clock.advance(1000);
+    const values = read();
+    expect(values['io.wait.p95_ms']).toBeCloseTo(0.05, 4);
+    expect(values['io.waits.per_minute']).toBeCloseTo(101 * 60, 6);
+  });
+
+  it('ignores values that are not a wait in ms, and counts them for a warning', () => {
+    const { clock, read } = startReader();
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, 1e12, '5' as unknown as number, undefined as unknown as number]) trackIoWait(bad);
+    trackIoWait(2);
+    clock.advance(60_000);
+    expect(read()).toMatchObject({ 'io.wait.ms_per_minute': 2, 'io.waits.per_minute': 1, rejected: 6 });
+  });
+
+  it('is a no-op with no profiler running: nothing is counted for a reader started later', () => {
+    expect(isTracking()).toBe(false);
+    for (let i = 0; i < 1000; i++) trackIoWait(10);
+    const { clock, read, reader } = startReader();
+    expect(isTracking()).toBe(true);
+    clock.advance(1000);
+    expect(read()).toMatchObject({ 'io.waits.per_minute': 0, 'io.wait.p95_ms': null });
+    reader.stop();
+    expect(isTracking()).toBe(false);
+  });
+
+  it('two readers (two profilers) both see every wait; reading one does not reset the other', () => {
+    const a = startReader();
+    const b = startReader();
+    for (let i = 0; i < 10; i++) trackIoWait(4);
+    a.clock.advance(60_000);
+    expect(a.read()).toMatchObject({ 'io.wait.ms_per_minute': 40, 'io.waits.per_minute': 10 });
+    for (let i = 0; i < 5; i++) trackIoWait(8);
+    b.clock.advance(60_000);
+    const fromB = b.read();
+    expect(fromB).toMatchObject({ 'io.wait.ms_per_minute': 80, 'io.waits.per_minute': 15 });
+    expect(fromB['io.wait.p95_ms']).toBeCloseTo(8, 1);
+    // one stops: the other still counts
+    a.reader.stop();
+    trackIoWait(3);
+    b.clock.advance(60_000);
+    expect(b.read()).toMatchObject({ 'io.wait.ms_per_minute': 3, 'io.waits.per_minute': 1 });
+  });
+
+  it('writes nulls once stopped', () => {
+    const { clock, read, reader } = startReader();
+    reader.stop();
+    clock.advance(1000);
+    expect(read()).toMatchObject({ 'io.wait.ms_per_minute': null, 'io.wait.share_percent': null, 'io.waits.per_minute': null, 'io.wait.p95_ms': null });
+  });
+});
+
+describe('timeIo', () => {
+  const waitsSeen = (read: () => Record<string, unknown>, clock: { advance: (ms: number) => void }) => {
+    clock.advance(60_000);
+    return read()['io.waits.per_minute'];
+  };
+
+  it('returns a synchronous function\'s value as it is, and records the wait', () => {
+    const { clock, read } = startReader();
+    const value = { rows: 3 };
+    const result = timeIo(() => value);
+    expect(result).toBe(value); // not a promise
+    expect(waitsSeen(read, clock)).toBe(1);
+  });
+
+  it('rethrows a synchronous throw unchanged, and records the wait', () => {
+    const { clock, read } = startReader();
+    const error = new Error('EACCES');
+    let caught: unknown;
+    try {
+      timeIo(() => {
+        throw error;
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBe(error);
+    expect(waitsSeen(read, clock)).toBe(1);
+  });
+
+  it('resolves to a promise\'s value, and rejects with its reason unchanged', async () => {
+    const { clock, read } = startReader();
+    const value = Buffer.from('hud');
+    expect(await timeIo(Promise.resolve(value))).toBe(value);
+    const reason = Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    await expect(timeIo(Promise.reject(reason))).rejects.toBe(reason);
+    await expect(timeIo(() => Promise.reject(reason))).rejects.toBe(reason);
+    expect(await timeIo(async () => 42)).toBe(42);
+    // a thenable that is not a native promise
+    expect(await timeIo({ then: (resolve: (v: string) => void) => resolve('thenable') } as PromiseLike<string>)).toBe('thenable');
+    expect(waitsSeen(read, clock)).toBe(5);
+  });
+
+  it('measures from the call to the settlement', async () => {
+    const { clock, read } = startReader();
+    await timeIo(sleep(60));
+    await timeIo(() => sleep(60));
+    clock.advance(60_000);
+    const values = read();
+    expect(values['io.waits.per_minute']).toBe(2);
+    // timers may fire a little early (1 ms rounding) and late on a loaded machine
+    expect(values['io.wait.ms_per_minute']).toBeGreaterThanOrEqual(2 * 58);
+    expect(values['io.wait.p95_ms']).toBeGreaterThanOrEqual(58);
+  });
+
+  it('with no profiler running, calls the function or gives back the same promise', async () => {
+    expect(isTracking()).toBe(false);
+    const promise = Promise.resolve(1);
+    expect(timeIo(promise)).toBe(promise);
+    expect(timeIo(() => 'sync')).toBe('sync');
+    const error = new Error('x');
+    expect(() =>
+      timeIo(() => {
+        throw error;
+      }),
+    ).toThrow(error);
+  });
+
+  it('a wait that ends once no profiler runs is not counted', async () => {
+    const first = startReader();
+    let release!: () => void;
+    const pending = timeIo(new Promise<void>((resolve) => (release = resolve)));
+    first.reader.stop();
+    release();
+    await pending;
+    const { clock, read } = startReader();
+    expect(waitsSeen(read, clock)).toBe(0);
+  });
+});
