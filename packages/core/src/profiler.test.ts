@@ -212,3 +212,25 @@ describe('Profiler', () => {
     expect(session.samples.t).toHaveLength(3);
   });
 });
+
+describe('Profiler.stop', () => {
+  it('takes a last sample so that events since the last tick reach the session', async () => {
+    let events = 0;
+    const counter = definePlugin({
+      name: 'events',
+      metrics: { 'events.count': { unit: 'count', kind: 'counter', description: 'events since the last tick' } },
+      apply(p) {
+        p.hooks.collect.tap('events', (w) => {
+          w.set('events.count', events);
+          events = 0;
+        });
+      },
+    });
+    const profiler = new Profiler({ plugins: [counter], reporters: [], rules: [], sampleIntervalMs: 60_000 }, { handleExit: false });
+    await profiler.start();
+    await new Promise((r) => setTimeout(r, 150));
+    events = 7;
+    const session = await profiler.stop();
+    expect(session.samples.values['events.count']).toEqual([0, 7]);
+  });
+});

@@ -34,6 +34,9 @@ export interface ProfilerOptions extends ConfigContext {
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const MAX_TIMELINE = 10_000;
+/** `stop()` takes a last sample when this fraction of an interval (or 100 ms) passed since the last. */
+const FINAL_SAMPLE_MIN_FRACTION = 0.2;
+const FINAL_SAMPLE_MAX_GAP_MS = 100;
 const ISOLATED_ASYNC: HookName[] = ['start', 'collect', 'report', 'stop', 'export'];
 const ISOLATED_SYNC: HookName[] = ['sample', 'evaluated', 'alert'];
 
@@ -147,12 +150,21 @@ export class Profiler {
   }
 
   private async finish(): Promise<SessionProfile> {
+    const wasRunning = this.phase === 'running';
     this.phase = 'stopping';
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.tickInFlight;
+    // A last sample, so that events since the last tick reach the session (unless the last tick
+    // was moments ago: a very short interval would give noisy per-minute rates).
+    const last = this.store.latestTime();
+    const minGapMs = Math.min(this.config.sampleIntervalMs * FINAL_SAMPLE_MIN_FRACTION, FINAL_SAMPLE_MAX_GAP_MS);
+    if (wasRunning && (last === null || Date.now() - last >= minGapMs)) {
+      await this.tick(true);
+    }
     await this.hooks.stop.promise();
-    if (this.rules && this.store.size > 0) await this.evaluate(this.store.latestTime() ?? Date.now());
+    const lastT = this.store.latestTime();
+    if (this.rules && lastT !== null && this.lastEvaluatedAt !== lastT) await this.evaluate(lastT);
     this.phase = 'stopped';
     const session = this.session();
     await this.hooks.export.promise(session);
@@ -366,8 +378,8 @@ export class Profiler {
     this.timer.unref();
   }
 
-  private async tick(): Promise<void> {
-    if (this.phase !== 'running') return;
+  private async tick(final = false): Promise<void> {
+    if (this.phase !== 'running' && !final) return;
     const before = process.cpuUsage();
     let spent = 0;
     const t = Date.now();
@@ -381,7 +393,7 @@ export class Profiler {
     const position = this.store.commit(t, this.row);
     if (this.hooks.sample.isUsed()) this.hooks.sample.call(this.sampleView(t, position));
     if (this.rules && t - this.lastEvaluatedAt >= this.config.evaluateEveryMs - 1) await this.evaluate(t);
-    if (this.hooks.report.isUsed() && !this.reportInFlight && t - this.lastReportedAt >= this.config.reportIntervalMs - 1) {
+    if (!final && this.hooks.report.isUsed() && !this.reportInFlight && t - this.lastReportedAt >= this.config.reportIntervalMs - 1) {
       this.lastReportedAt = t;
       this.reportInFlight = true;
       void this.hooks.report.promise(this.snapshot()).finally(() => {
