@@ -177,7 +177,8 @@ export class Profiler {
     const info: MetricInfo = { ...declaration, name, plugin };
     const index = this.store.declare(info);
     if (this.row.length <= index) {
-      const grown = new Float64Array(this.store.metricCount).fill(NaN);
+      // Grow geometrically: declaring thousands of module metrics one by one must stay linear.
+      const grown = new Float64Array(Math.max(16, index + 1, this.row.length * 2)).fill(NaN);
       grown.set(this.row);
       this.row = grown;
     }
