@@ -32,6 +32,8 @@ try {
   process.exit(2);
 }
 const applyAfterMs = Math.round(durationMs / 2);
+// The bot needs a few seconds to start and for the rules' window to fill before the action.
+if (durationMs < 10_000) console.error('demo: under 10 s, the rules may not see the OCR load before the action at half-time');
 
 // The bot stops itself after its duration; the CLI's own limit is only a guard against a hang.
 const startedAt = Date.now();
@@ -61,8 +63,14 @@ if (written.length === 0) {
   process.exit(1);
 }
 const file = written.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-const session = JSON.parse(readFileSync(file, 'utf8'));
-validateSession(session, rel(file));
+let session;
+try {
+  session = JSON.parse(readFileSync(file, 'utf8'));
+  validateSession(session, rel(file));
+} catch (error) {
+  console.error(`demo: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
 
 const failures = [];
 const pct = (v) => (v === null ? '-' : `${v.toFixed(1)}%`);
@@ -82,7 +90,7 @@ if (!record) {
   failures.push(`the action "${ACTION}" is not in the session`);
 } else {
   const actionAt = Date.parse(record.at);
-  console.log(`demo: action: ${JSON.stringify(record)}`);
+  console.log(`demo: action: ${JSON.stringify({ ...record, durationMs: Number(record.durationMs.toFixed(2)) })}`);
   if (!record.ok) failures.push(`the action "${ACTION}" failed: ${record.error}`);
 
   // Flagged before the action: the levels the rules gave the OCR modules when it ran.
@@ -104,14 +112,17 @@ if (!record) {
   );
   if (!recommendedBefore) failures.push(`the rules did not recommend "${ACTION}" before the action`);
 
-  // CPU before vs after. A tick's CPU % covers the interval before it, so the first tick after
-  // the action still holds some of the old rate: it is left out.
+  // CPU before vs after. "Before" starts after the tick of the first OCR call (the bot starts
+  // tesseract first, and that tick is partial); a tick's CPU % covers the interval before it, so
+  // the first tick after the action still holds some of the old rate: it is left out too.
   const settleMs = session.config.sampleIntervalMs * 1.5;
+  const calls = session.samples.values['ocr.calls.count'] ?? [];
+  const readingFrom = session.samples.t.find((t, i) => (calls[i] ?? 0) > 0) ?? Infinity;
   let worst = null;
   for (const name of OCR_MODULES) {
     const metric = `module.${name}.cpu_percent`;
     if (!session.samples.values[metric]) continue;
-    const before = mean(valuesOf(metric, (t) => t <= actionAt));
+    const before = mean(valuesOf(metric, (t) => t > readingFrom && t <= actionAt));
     const after = mean(valuesOf(metric, (t) => t >= actionAt + settleMs));
     console.log(`demo: ${name} CPU (% of one core): ${pct(before)} before the action, ${pct(after)} after`);
     if (before !== null && after !== null && (worst === null || before > worst.before)) worst = { name, before, after };
@@ -125,6 +136,8 @@ if (!record) {
   }
 }
 
+const seen = session.recommendations.map((r) => `${r.id} (${r.priority}${r.module ? `, ${r.module}` : ''})`).join(', ');
+console.log(`demo: recommendations during the session: ${seen || '(none)'}`);
 const levels = session.levels.map((l) => `${l.subject}=${l.level}`).join(' ');
 console.log(`demo: levels at the end: ${levels || '(none)'}`);
 console.log(`demo: profiler's own cost: ${session.overhead.cpuMs.toFixed(1)} ms CPU (${session.overhead.cpuPercent.toFixed(3)}% of one core)`);

@@ -130,3 +130,18 @@ describe('loadlight CLI', () => {
     expect(session!.data.catalogue['process.cpu.percent']).toBeUndefined();
   });
 });
+
+describe('examples/basic as a user runs it', () => {
+  it('npx loadlight run -- node index.js, from the example folder, uses its perf.config.ts and custom plugin', async () => {
+    const dir = path.join(root, 'examples/basic');
+    const before = new Set(sessionsIn(path.join(dir, 'perf/samples')).map((s) => s.file));
+    const run = await loadlight(['run', '--duration', '4s', '--', 'node', 'index.js'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/\[loadlight\] \d+s cpu/);
+    const written = sessionsIn(path.join(dir, 'perf/samples')).filter((s) => !before.has(s.file));
+    expect(written).toHaveLength(1);
+    validateSession(written[0]!.data);
+    expect(written[0]!.data.config.plugins).toEqual(['system', 'handles']);
+    expect(written[0]!.data.statistics['handles.active'].count).toBeGreaterThanOrEqual(3);
+  });
+});
