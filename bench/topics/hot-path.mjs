@@ -23,7 +23,7 @@ export default defineTopic({
     `± half the interquartile range; ratio: median of per-round ratios. One node process per group${quick ? '. Quick run: rough figures' : ''}.`,
   groups: [
     { id: 'ocr-call', load: () => import('./hot-path/counter.mjs'), params: { of: 'ocr' } },
-    { id: 'io-wait', load: () => import('./hot-path/counter.mjs'), params: { of: 'io' } },
+    { id: 'io-wait', load: () => import('./hot-path/histogram.mjs'), params: { of: 'io' } },
     { id: 'histogram', load: () => import('./hot-path/histogram.mjs') },
     { id: 'module', load: () => import('./hot-path/module.mjs'), params: { modules: 1, peers: true } },
     ...MODULE_COUNTS.map((modules) => ({ id: `module-count-${modules}`, load: () => import('./hot-path/module.mjs'), params: { modules } })),

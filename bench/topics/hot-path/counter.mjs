@@ -1,80 +1,52 @@
 // @ts-check
-// Counters: trackOcrCall() and trackIoWait(ms) against prom-client's Counter.inc(), a bare
-// JavaScript increment and OpenTelemetry's Counter.add, under a running profiler (ocr or io).
+// Counters: trackOcrCall() against prom-client's unlabelled Counter.inc(), a bare JavaScript
+// increment and OpenTelemetry's Counter.add, under a running profiler (ocr).
 import { Counter, Registry } from 'prom-client';
-import { collectOnce, loadOurs, MASK, MS, otelMeter, recordedNote, startProfiler } from './common.mjs';
+import { collectOnce, loadOurs, otelMeter, recordedNote, startProfiler } from './common.mjs';
 
 /**
- * `params.of`: 'ocr' (trackOcrCall() against Counter.inc()) or 'io' (trackIoWait(ms) against
- * Counter.inc(ms)). Each runs in its own process: the peers' inc() and inc(ms) share one method,
- * and timing both in one process lets whichever V8 optimised first shape the other.
+ * trackOcrCall() against Counter.inc(). (trackIoWait(ms) records every wait in a native
+ * histogram, so its comparison is in histogram.mjs, against record().)
  * @type {import('../../lib/topic.mjs').GroupModule['run']}
  */
-export async function run(ctx, params) {
-  const io = params.of === 'io';
+export async function run(ctx) {
   /** @type {string[]} */
   const notes = [];
-  const pluginName = io ? 'plugin-io' : 'plugin-ocr';
-  const { modules, missing } = await loadOurs([pluginName]);
-  const ours = modules[pluginName];
-  const profiler = await startProfiler([ours?.default()].filter(Boolean), notes);
-  const running = `profiler running: ${ours ? pluginName : 'no plugin built'}, reporters: [], rules: []`;
+  const { modules, missing } = await loadOurs(['plugin-ocr']);
+  const ocr = modules['plugin-ocr'];
+  const profiler = await startProfiler([ocr?.default()].filter(Boolean), notes);
 
   const registry = new Registry();
   const { meter } = otelMeter();
-  /** @type {import('../../lib/measure.mjs').MicroCase[]} */
-  let cases;
-  /** @type {import('../../lib/results.mjs').ComparisonDef} */
-  let comparison;
-  if (!io) {
-    const promCalls = new Counter({ name: 'bench_ocr_calls_total', help: 'OCR calls', registers: [registry] });
-    const otelCalls = meter.createCounter('ocr.calls');
-    let count = 0;
-    cases = [
-      ours
-        ? { id: 'trackOcrCall', label: 'loadlight trackOcrCall()', who: 'loadlight', op: () => ours.trackOcrCall() }
-        : { id: 'trackOcrCall', label: 'loadlight trackOcrCall()', who: 'loadlight', unavailable: missing[pluginName] },
-      { id: 'prom.inc', label: 'prom-client Counter.inc()', who: 'prom-client', op: () => promCalls.inc() },
-      { id: 'js.count', label: 'bare count++', who: 'js', op: () => count++ },
-      { id: 'otel.add', label: 'OpenTelemetry Counter.add(1)', who: 'opentelemetry', op: () => otelCalls.add(1) },
-    ];
-    comparison = {
-      id: 'ocr-call',
-      title: 'trackOcrCall() vs prom-client Counter.inc()',
-      note: running,
-      baseline: 'prom.inc',
-      cases: cases.map((c) => c.id),
-      bounds: { trackOcrCall: { ratio: 2 } },
-    };
-  } else {
-    const promWaitMs = new Counter({ name: 'bench_io_wait_ms_total', help: 'IO wait in ms', registers: [registry] });
-    const otelWaitMs = meter.createCounter('io.wait', { unit: 'ms' });
-    let totalMs = 0;
-    let k = 0;
-    cases = [
-      ours
-        ? { id: 'trackIoWait', label: 'loadlight trackIoWait(ms)', who: 'loadlight', op: () => ours.trackIoWait(MS[(k = (k + 1) & MASK)]) }
-        : { id: 'trackIoWait', label: 'loadlight trackIoWait(ms)', who: 'loadlight', unavailable: missing[pluginName] },
-      { id: 'prom.inc.ms', label: 'prom-client Counter.inc(ms)', who: 'prom-client', op: () => promWaitMs.inc(MS[(k = (k + 1) & MASK)]) },
-      { id: 'js.sum', label: 'bare total += ms', who: 'js', op: () => (totalMs += MS[(k = (k + 1) & MASK)]) },
-      { id: 'otel.add.ms', label: 'OpenTelemetry Counter.add(ms)', who: 'opentelemetry', op: () => otelWaitMs.add(MS[(k = (k + 1) & MASK)]) },
-    ];
-    comparison = {
-      id: 'io-wait',
-      title: 'trackIoWait(ms) vs prom-client Counter.inc(ms)',
-      note: `${running}; ms values vary over 1,024 durations`,
-      baseline: 'prom.inc.ms',
-      cases: cases.map((c) => c.id),
-      bounds: { trackIoWait: { ratio: 2 } },
-    };
-  }
+  const promCalls = new Counter({ name: 'bench_ocr_calls_total', help: 'OCR calls', registers: [registry] });
+  const otelCalls = meter.createCounter('ocr.calls');
+  let count = 0;
+  const measured = ctx.measure([
+    ocr
+      ? { id: 'trackOcrCall', label: 'loadlight trackOcrCall()', who: 'loadlight', op: () => ocr.trackOcrCall() }
+      : { id: 'trackOcrCall', label: 'loadlight trackOcrCall()', who: 'loadlight', unavailable: missing['plugin-ocr'] },
+    { id: 'prom.inc', label: 'prom-client Counter.inc()', who: 'prom-client', op: () => promCalls.inc() },
+    { id: 'js.count', label: 'bare count++', who: 'js', op: () => count++ },
+    { id: 'otel.add', label: 'OpenTelemetry Counter.add(1)', who: 'opentelemetry', op: () => otelCalls.add(1) },
+  ]);
 
-  const measured = ctx.measure(cases);
-  if (ours) {
-    const values = await collectOnce(profiler);
+  if (ocr) {
     const calls = measured.find((m) => m.id === 'trackOcrCall')?.calls ?? 0;
-    notes.push(io ? recordedNote(values, 'io.', 'trackIoWait(ms)') : recordedNote(values, 'ocr.', 'trackOcrCall()', { metric: 'ocr.calls.count', calls }));
+    notes.push(recordedNote(await collectOnce(profiler), 'ocr.', 'trackOcrCall()', { metric: 'ocr.calls.count', calls }));
   }
   await profiler.stop();
-  return { measured, notes, comparisons: [comparison] };
+  return {
+    measured,
+    notes,
+    comparisons: [
+      {
+        id: 'ocr-call',
+        title: 'trackOcrCall() vs prom-client Counter.inc()',
+        note: `profiler running: ${ocr ? 'plugin-ocr' : 'no plugin built'}, reporters: [], rules: []`,
+        baseline: 'prom.inc',
+        cases: ['trackOcrCall', 'prom.inc', 'js.count', 'otel.add'],
+        bounds: { trackOcrCall: { ratio: 2 } },
+      },
+    ],
+  };
 }

@@ -9,10 +9,10 @@ import { loadOurs, MASK, MS, startProfiler, work } from './common.mjs';
 /**
  * "No more than a bare call", with an allowance of 10% + 1 ns. V8 inlines a direct call to an
  * empty function completely, so the bare-call row is the timing loop alone (about 0.5 ns). A
- * function chosen at run time, which is how tracking functions become no-ops on stop, costs one
- * load and one compare more (about 0.5 ns: the `call through a variable` row shows it for a
- * plain function): the 1 ns admits that and nothing larger, since a call V8 does not inline, an
- * allocation or a clock read each cost more. The 10% covers noise: the A/A row (the same bare
+ * tracking function turned off by a module-level flag (or chosen at run time) costs one load and
+ * one compare more (about 0.5 ns: the `call through a variable` row shows it for a plain
+ * function, before any swap): the 1 ns admits that and nothing larger, since a call V8 does not
+ * inline, an allocation or a clock read each cost more. The 10% covers noise: the A/A row (the same bare
  * call timed as a second case) shows how far two identical cases drift apart in one run.
  */
 export const OFF_TOLERANCE = Object.freeze({ ratio: 1.1, ns: 1 });
@@ -23,7 +23,11 @@ function bareAgain() {}
 function bareWithArg(ms) {
   void ms;
 }
-/** Reassigned below, as a tracking function's implementation is on start and stop. */
+/**
+ * Reassigned below, as an implementation swapped on start and stop would be: after a swap, the
+ * `call through a variable` row shows what such a call site costs (no longer inlined), which is
+ * why our tracking functions test a flag instead.
+ */
 let swappable = bareAgain;
 
 /** @type {import('../../lib/topic.mjs').GroupModule['run']} */

@@ -1,19 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { manualClock, recorder, sleep } from './test-utils.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RecordingWriter, sleep } from '@loadlight/core/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { manualClock } from './test-utils.js';
 import { isTracking, timeIo, trackIoWait, WaitReader } from './waits.js';
 
 const readers: WaitReader[] = [];
 
-/** A reader on a clock the test moves, started at 0. */
-function startReader() {
+type Waits = typeof import('./waits.js');
+
+/** A reader on a clock the test moves, started at 0 (`from`: another copy of this module). */
+function startReader(from: Pick<Waits, 'WaitReader'> = { WaitReader }) {
   const clock = manualClock();
-  const reader = new WaitReader(clock.now);
+  const reader = new from.WaitReader(clock.now);
   readers.push(reader);
   reader.start();
   const read = (): Record<string, number | null> => {
-    const w = recorder();
+    const w = new RecordingWriter();
     const rejected = reader.read(w);
-    return { ...w.values, rejected };
+    return { ...Object.fromEntries(w.values), rejected };
   };
   return { reader, clock, read };
 }
@@ -109,11 +114,121 @@ describe('trackIoWait', () => {
     expect(b.read()).toMatchObject({ 'io.wait.ms_per_minute': 3, 'io.waits.per_minute': 1 });
   });
 
+  it('a reader started later sees only the waits from its start in its p95', () => {
+    const a = startReader();
+    for (let i = 0; i < 10; i++) trackIoWait(100);
+    const b = startReader();
+    for (let i = 0; i < 10; i++) trackIoWait(1);
+    b.clock.advance(60_000);
+    const fromB = b.read();
+    expect(fromB).toMatchObject({ 'io.waits.per_minute': 10 });
+    expect(fromB['io.wait.p95_ms']).toBeCloseTo(1, 2);
+    a.clock.advance(60_000);
+    const fromA = a.read();
+    expect(fromA).toMatchObject({ 'io.waits.per_minute': 20 });
+    expect(fromA['io.wait.p95_ms']).toBeCloseTo(100, 0);
+  });
+
   it('writes nulls once stopped', () => {
     const { clock, read, reader } = startReader();
     reader.stop();
     clock.advance(1000);
     expect(read()).toMatchObject({ 'io.wait.ms_per_minute': null, 'io.wait.share_percent': null, 'io.waits.per_minute': null, 'io.wait.p95_ms': null });
+  });
+});
+
+describe('one hub for every copy of the module (the ESM and CJS builds)', () => {
+  /** A second, separately evaluated copy of waits.ts, as a program that loads both builds has. */
+  async function secondCopy(): Promise<Waits> {
+    vi.resetModules();
+    const copy = await import('./waits.js');
+    expect(copy.trackIoWait).not.toBe(trackIoWait);
+    return copy;
+  }
+
+  it('turns every copy on and off together, and each reader sees the waits tracked through either', async () => {
+    const copy = await secondCopy();
+    expect([isTracking(), copy.isTracking()]).toEqual([false, false]);
+
+    // a reader of this copy: waits tracked through the other one reach it
+    const here = startReader();
+    expect([isTracking(), copy.isTracking()]).toEqual([true, true]);
+    for (let i = 0; i < 3; i++) copy.trackIoWait(50);
+    copy.timeIo(() => 'sync');
+    trackIoWait(10);
+    here.clock.advance(60_000);
+    const seen = here.read();
+    expect(seen['io.waits.per_minute']).toBe(5);
+    expect(seen['io.wait.ms_per_minute']).toBeGreaterThanOrEqual(160);
+    expect(seen['io.wait.p95_ms']).toBeCloseTo(50, 1);
+    here.reader.stop();
+    expect([isTracking(), copy.isTracking()]).toEqual([false, false]);
+
+    // and the other way round, after a start and stop
+    const there = startReader(copy);
+    expect([isTracking(), copy.isTracking()]).toEqual([true, true]);
+    trackIoWait(7);
+    copy.trackIoWait(7);
+    there.clock.advance(60_000);
+    expect(there.read()).toMatchObject({ 'io.wait.ms_per_minute': 14, 'io.waits.per_minute': 2 });
+    there.reader.stop();
+    trackIoWait(7);
+    copy.trackIoWait(7);
+    expect([isTracking(), copy.isTracking()]).toEqual([false, false]);
+  });
+
+  it('two readers of different copies both see every wait', async () => {
+    const copy = await secondCopy();
+    const a = startReader();
+    const b = startReader(copy);
+    for (let i = 0; i < 4; i++) trackIoWait(5);
+    for (let i = 0; i < 4; i++) copy.trackIoWait(5);
+    a.clock.advance(60_000);
+    b.clock.advance(60_000);
+    for (const values of [a.read(), b.read()]) {
+      expect(values).toMatchObject({ 'io.wait.ms_per_minute': 40, 'io.waits.per_minute': 8 });
+      expect(values['io.wait.p95_ms']).toBeCloseTo(5, 2);
+    }
+    // the first copy's reader stops: the second still counts, through both copies
+    a.reader.stop();
+    expect([isTracking(), copy.isTracking()]).toEqual([true, true]);
+    trackIoWait(3);
+    b.clock.advance(60_000);
+    expect(b.read()).toMatchObject({ 'io.wait.ms_per_minute': 3, 'io.waits.per_minute': 1 });
+  });
+
+  it('the built packages: waits tracked through require() reach a profiler started through import', () => {
+    // A fresh process, so that the two builds are what a program gets from `import` and
+    // `require`. ms_per_minute / waits_per_minute is the mean wait, exact whatever the tick took:
+    // 30 waits of 10 ms (ESM) and 10 of 50 ms (CJS) give 20 ms, one build alone 10 or 50.
+    const script = `
+      import { createRequire } from 'node:module';
+      import { Profiler } from '@loadlight/core';
+      import * as esm from '@loadlight/plugin-io';
+      const cjs = createRequire(import.meta.url)('@loadlight/plugin-io');
+      if (cjs.trackIoWait === esm.trackIoWait) throw new Error('one build loaded, not two');
+      const means = [];
+      for (const [plugin, tracks] of [[esm, [[esm, 10, 30], [cjs, 50, 10]]], [cjs, [[cjs, 10, 30], [esm, 50, 10]]]]) {
+        const profiler = new Profiler({ plugins: [plugin.default({ host: false })], reporters: [], rules: [], sampleIntervalMs: 3600000 }, { handleExit: false });
+        await profiler.start();
+        for (const [build, ms, times] of tracks) for (let i = 0; i < times; i++) build.trackIoWait(ms);
+        // stop() takes its last sample (the one with these waits) once 100 ms passed since start's
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const { samples } = await profiler.stop();
+        const at = samples.values['io.waits.per_minute'].findLastIndex((v) => v > 0);
+        means.push(samples.values['io.wait.ms_per_minute'][at] / samples.values['io.waits.per_minute'][at], samples.values['io.wait.p95_ms'][at]);
+      }
+      process.stdout.write(JSON.stringify(means));
+    `;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', timeout: 60_000 });
+    expect(result.stderr).toBe('');
+    const [esmMean, esmP95, cjsMean, cjsP95] = JSON.parse(result.stdout) as number[];
+    expect(esmMean).toBeCloseTo(20, 6);
+    expect(cjsMean).toBeCloseTo(20, 6);
+    // the 38th of 40 waits is a 50 ms one
+    expect(esmP95).toBeCloseTo(50, 1);
+    expect(cjsP95).toBeCloseTo(50, 1);
   });
 });
 

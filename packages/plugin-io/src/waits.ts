@@ -4,45 +4,75 @@ import type { SampleWriter } from '@loadlight/core';
 /** The longest wait accepted: a larger number is a mistake (a timestamp passed as a duration). */
 export const MAX_WAIT_MS = 86_400_000;
 
-type Track = (ms: number) => void;
-type Time = (work: unknown) => unknown;
+/**
+ * Waits are recorded in histograms as microseconds plus one (`record()` takes integers >= 1, and
+ * a 0 ms wait counts). Up to this many ms, `(ms * 1000 + 1.5) | 0` rounds them to a small
+ * integer, which reaches the native histogram without boxing a double; longer waits (rare: over
+ * half an hour) take `Math.round`.
+ */
+const SMALL_WAIT_MS = 2_000_000;
+const HIGHEST_US = MAX_WAIT_MS * 1000 + 1;
+
+function createWaitHistogram(): RecordableHistogram {
+  return createHistogram({ lowest: 1, highest: HIGHEST_US, figures: 3 });
+}
 
 /**
- * The accumulators every `trackIoWait()` call bumps. Totals are cumulative, so that each reader
- * (one per running `io` plugin) takes its own differences and two profilers never steal each
- * other's counts; each reader has its own histogram for the percentiles.
+ * What every `trackIoWait()` call bumps, shared by every copy of this module. Totals are
+ * cumulative, so that each reader (one per running `io` plugin) takes its own differences and two
+ * profilers never steal each other's counts; waits go to one pending histogram that each read
+ * hands on to every running reader's histogram (for its percentiles), then empties.
+ *
+ * The totals are plain number fields: V8 updates a double field in place (no allocation), and
+ * measured on Node 20 this cost about 1 ns less per call than a Float64Array of totals.
  */
 interface WaitHub {
-  /** The current implementations: no-ops while no reader runs. */
-  track: Track;
-  time: Time;
   totalMs: number;
-  count: number;
+  waits: number;
   /** Values that were not a wait in ms (NaN, negative, over a day): ignored, counted for a warning. */
   rejected: number;
-  histograms: RecordableHistogram[];
+  /** Waits since the last drain, in µs + 1. */
+  readonly pending: RecordableHistogram;
+  /** The histograms of the running readers, whichever copy made them. */
+  readonly histograms: RecordableHistogram[];
+  /** One per loaded copy of this module: sets that copy's `live` flag. */
+  readonly switches: Array<(live: boolean) => void>;
 }
 
 // On globalThis so that the ESM and CJS builds of this package (a program may load both) share
 // one hub: a wait tracked through either reaches the plugin, whichever build the profiler loaded.
-const HUB_KEY = Symbol.for('loadlight.plugin-io.waits.v1');
-
-function trackOff(_ms: number): void {}
-
-function timeOff(work: unknown): unknown {
-  return typeof work === 'function' ? (work as () => unknown)() : work;
-}
+// v2: the shape changed from v1 (a copy of an older version keeps its own hub).
+const HUB_KEY = Symbol.for('loadlight.plugin-io.waits.v2');
 
 const hub: WaitHub = ((globalThis as Record<symbol, unknown>)[HUB_KEY] ??= {
-  track: trackOff,
-  time: timeOff,
   totalMs: 0,
-  count: 0,
+  waits: 0,
   rejected: 0,
+  pending: createWaitHistogram(),
   histograms: [],
+  switches: [],
 } satisfies WaitHub) as WaitHub;
+const pending = hub.pending;
 
-function trackOn(ms: number): void {
+// The exported functions test this module-level flag on entry and return (or just run the work)
+// when no profiler runs. It is set through `hub.switches` when any copy's reader starts or stops,
+// so every copy's flag follows the same readers. Measured on Node 20 (V8): a flag keeps the call
+// site monomorphic and inlined after a start/stop (3 ns, as a bare call); calling through a
+// swapped function variable cost 7.8 ns after a start and stop (megamorphic, no longer inlined).
+// Each evaluation of this module adds one switch for good (a program has one or two copies; a
+// test runner that re-evaluates modules, a few more): a stale one only sets a flag nobody reads.
+let live = hub.histograms.length > 0;
+hub.switches.push((on) => {
+  live = on;
+});
+
+function switchAll(): void {
+  const on = hub.histograms.length > 0;
+  for (const set of hub.switches) set(on);
+}
+
+/** Records one wait; `live` was checked by the caller. */
+function recordWait(ms: number): void {
   // Never throw into the user's program: a bad value is counted and the plugin warns once.
   // typeof first: a string would pass the comparisons and turn the total into text.
   if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_WAIT_MS)) {
@@ -50,12 +80,15 @@ function trackOn(ms: number): void {
     return;
   }
   hub.totalMs += ms;
-  hub.count++;
-  // Histograms take whole numbers >= 1: microseconds keep sub-millisecond waits apart.
-  const micros = Math.round(ms * 1000);
-  const value = micros < 1 ? 1 : micros;
-  const histograms = hub.histograms;
-  for (let i = 0; i < histograms.length; i++) histograms[i]!.record(value);
+  hub.waits++;
+  pending.record(ms < SMALL_WAIT_MS ? (ms * 1000 + 1.5) | 0 : Math.round(ms * 1000) + 1);
+}
+
+/** Hands the waits recorded since the last drain to every running reader's histogram. */
+function drain(): void {
+  if (pending.count === 0) return;
+  for (const histogram of hub.histograms) histogram.add(pending);
+  pending.reset();
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -66,24 +99,24 @@ async function settle(work: PromiseLike<unknown>, startMs: number): Promise<unkn
   try {
     return await work;
   } finally {
-    // hub.track, not trackOn: a profiler that stopped meanwhile takes no more counts.
-    hub.track(performance.now() - startMs);
+    // Checked again: a profiler that stopped meanwhile takes no more counts.
+    if (live) recordWait(performance.now() - startMs);
   }
 }
 
-function timeOn(work: unknown): unknown {
+function timed(work: unknown): unknown {
   const startMs = performance.now();
   if (typeof work !== 'function') return isThenable(work) ? settle(work, startMs) : work;
   let result: unknown;
   try {
     result = (work as () => unknown)();
   } catch (error) {
-    hub.track(performance.now() - startMs);
+    if (live) recordWait(performance.now() - startMs);
     throw error;
   }
   if (isThenable(result)) return settle(result, startMs);
   // A synchronous function (readFileSync...) blocked the thread on IO for this long.
-  hub.track(performance.now() - startMs);
+  if (live) recordWait(performance.now() - startMs);
   return result;
 }
 
@@ -99,7 +132,7 @@ function timeOn(work: unknown): unknown {
  * ```
  */
 export function trackIoWait(ms: number): void {
-  hub.track(ms);
+  if (live) recordWait(ms);
 }
 
 /**
@@ -118,17 +151,18 @@ export function trackIoWait(ms: number): void {
 export function timeIo<T>(work: () => T): T;
 export function timeIo<T>(work: PromiseLike<T>): Promise<T>;
 export function timeIo(work: unknown): unknown {
-  return hub.time(work);
+  if (live) return timed(work);
+  return typeof work === 'function' ? (work as () => unknown)() : work;
 }
 
 /** One running `io` plugin's view of the waits: differences since its previous tick. */
 export class WaitReader {
-  private readonly histogram = createHistogram();
+  private readonly histogram = createWaitHistogram();
   private readonly now: () => number;
   private running = false;
   private lastAtMs = 0;
   private lastTotalMs = 0;
-  private lastCount = 0;
+  private lastWaits = 0;
   private lastRejected = 0;
 
   /** `now` is a monotonic clock in ms (tests pass their own). */
@@ -140,13 +174,14 @@ export class WaitReader {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Waits pending so far belong to the readers already running, not to this one.
+    drain();
     this.histogram.reset();
     hub.histograms.push(this.histogram);
-    hub.track = trackOn;
-    hub.time = timeOn;
+    switchAll();
     this.lastAtMs = this.now();
     this.lastTotalMs = hub.totalMs;
-    this.lastCount = hub.count;
+    this.lastWaits = hub.waits;
     this.lastRejected = hub.rejected;
   }
 
@@ -154,12 +189,11 @@ export class WaitReader {
   stop(): void {
     if (!this.running) return;
     this.running = false;
+    drain();
     const at = hub.histograms.indexOf(this.histogram);
     if (at >= 0) hub.histograms.splice(at, 1);
-    if (hub.histograms.length === 0) {
-      hub.track = trackOff;
-      hub.time = timeOff;
-    }
+    this.histogram.reset();
+    switchAll();
   }
 
   /**
@@ -169,15 +203,20 @@ export class WaitReader {
   read(w: SampleWriter): number {
     const nowMs = this.now();
     const elapsedMs = nowMs - this.lastAtMs;
-    const waitedMs = hub.totalMs - this.lastTotalMs;
-    const waits = hub.count - this.lastCount;
-    const rejected = hub.rejected - this.lastRejected;
+    const totalMs = hub.totalMs;
+    const waitsTotal = hub.waits;
+    const rejectedTotal = hub.rejected;
+    const waitedMs = totalMs - this.lastTotalMs;
+    const waits = waitsTotal - this.lastWaits;
+    const rejected = rejectedTotal - this.lastRejected;
     this.lastAtMs = nowMs;
-    this.lastTotalMs = hub.totalMs;
-    this.lastCount = hub.count;
-    this.lastRejected = hub.rejected;
-    const p95Ms = this.histogram.count > 0 ? this.histogram.percentile(95) / 1000 : null;
-    this.histogram.reset();
+    this.lastTotalMs = totalMs;
+    this.lastWaits = waitsTotal;
+    this.lastRejected = rejectedTotal;
+    if (this.running) drain();
+    const histogram = this.histogram;
+    const p95Ms = histogram.count > 0 ? (histogram.percentile(95) - 1) / 1000 : null;
+    histogram.reset();
     const measured = this.running && elapsedMs > 0;
     w.set('io.wait.ms_per_minute', measured ? (waitedMs / elapsedMs) * 60_000 : null);
     w.set('io.wait.share_percent', measured ? (waitedMs / elapsedMs) * 100 : null);
@@ -189,5 +228,5 @@ export class WaitReader {
 
 /** Whether tracking is on (some `io` plugin is running): for tests. */
 export function isTracking(): boolean {
-  return hub.histograms.length > 0;
+  return live;
 }
