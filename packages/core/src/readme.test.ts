@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runReadmeExample } from '../../../test/support/readme.js';
 import { Profiler } from './profiler.js';
 
 const packageDir = path.resolve(__dirname, '..');
@@ -23,19 +23,10 @@ describe('core README', () => {
   });
 
   it('opens with an example that runs', () => {
-    const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
-    // inside the package, so that '@loadlight/core' resolves to the built package
-    const dir = mkdtempSync(path.join(packageDir, '.readme-'));
-    const file = path.join(dir, 'example.mjs');
-    writeFileSync(file, example);
-    let out: string;
-    try {
-      out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: dir });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect(out).toMatch(/count: \d+/);
-    const rate = Number(out.trim().split('\n').at(-1));
+    const { status, stdout, stderr } = runReadmeExample(packageDir, { lang: 'ts' });
+    expect(status, stderr).toBe(0);
+    expect(stdout).toMatch(/count: \d+/);
+    const rate = Number(stdout.trim().split('\n').at(-1));
     expect(rate).toBeGreaterThan(1000); // ~200 jobs a second
   });
 });

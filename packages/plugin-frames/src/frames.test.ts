@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { isLoadlightError, Profiler } from '@loadlight/core';
+import { createTestProfiler, moreSamples, present, RecordingWriter, sleep, stopTestProfilers, total } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { allocatedBytes, exposeGc } from '../../../test/support/allocation.js';
 import { closeWindow, hotPathState, openWindow, type FramesWindow } from './hot.js';
 import frames, { FRAMES_METRICS, frameEnd, frameStart, frameTimer, trackFrame, trackFrameDropped } from './index.js';
-import { allocatedBytes, exposeGc, makeProfiler, moreSamples, present, RecordingWriter, sleep, stopAll, total } from './test-utils.js';
 
 const opened: FramesWindow[] = [];
 function open(targetFps = 30): FramesWindow {
@@ -14,7 +15,7 @@ function open(targetFps = 30): FramesWindow {
 
 afterEach(async () => {
   for (const window of opened.splice(0)) closeWindow(window);
-  await stopAll();
+  await stopTestProfilers();
   expect(hotPathState.windows()).toBe(0);
   expect(hotPathState.isLive()).toBe(false);
 });
@@ -241,7 +242,7 @@ describe('rates and values from known events', () => {
 
 describe('through a profiler', () => {
   it('puts every frame of the session in its samples, late against targetFps', async () => {
-    const { profiler } = makeProfiler([frames({ targetFps: 25 })]); // budget 40 ms
+    const { profiler } = createTestProfiler([frames({ targetFps: 25 })]); // budget 40 ms
     await profiler.start();
     expect(hotPathState.isLive()).toBe(true);
     for (let round = 0; round < 4; round++) {
@@ -273,8 +274,8 @@ describe('through a profiler', () => {
   });
 
   it('lets two profilers with different targets each see every frame and count late ones against their own budget', async () => {
-    const at30 = makeProfiler([frames({ targetFps: 30 })], { sampleIntervalMs: 70 }).profiler; // 33.3 ms
-    const at60 = makeProfiler([frames({ targetFps: 60 })], { sampleIntervalMs: 110 }).profiler; // 16.7 ms
+    const at30 = createTestProfiler([frames({ targetFps: 30 })], { sampleIntervalMs: 70 }).profiler; // 33.3 ms
+    const at60 = createTestProfiler([frames({ targetFps: 60 })], { sampleIntervalMs: 110 }).profiler; // 16.7 ms
     await at30.start();
     trackFrame(20); // at30 only: on time
     await at60.start();
@@ -310,7 +311,7 @@ describe('through a profiler', () => {
   });
 
   it('allocates nothing per trackFrame while a profiler runs, and no closure or object per timed frame', async () => {
-    const { profiler } = makeProfiler([frames()], { sampleIntervalMs: 10_000 });
+    const { profiler } = createTestProfiler([frames()], { sampleIntervalMs: 10_000 });
     await profiler.start();
     const gc = exposeGc();
     const times = Float64Array.from({ length: 1024 }, (_, i) => (i % 100) * 0.5 + 0.25);

@@ -3,6 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { createServer, connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RecordingWriter, sleep, until } from '@loadlight/core/testing';
 import si from 'systeminformation';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +18,7 @@ import {
   ProcFile,
   wholeDisksByName,
 } from './host.js';
-import { manualClock, recorder, sleep, until } from './test-utils.js';
+import { manualClock } from './test-utils.js';
 
 const MB = 1024 * 1024;
 const linux = process.platform === 'linux';
@@ -39,9 +40,9 @@ async function startSampler(options: ConstructorParameters<typeof HostIoSampler>
   samplers.push(sampler);
   const problems = await sampler.start();
   const collect = () => {
-    const w = recorder();
+    const w = new RecordingWriter();
     sampler.collect(w);
-    return w.values;
+    return Object.fromEntries(w.values);
   };
   return { sampler, problems, collect };
 }

@@ -3,12 +3,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLoadlightError } from '@loadlight/core';
+import { createTestProfiler, moreSamples, sleep, stopTestProfilers } from '@loadlight/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import io, { timeIo, trackIoWait } from './index.js';
-import { integrate, makeProfiler, moreSamples, sleep, stopAll } from './test-utils.js';
+import { integrate } from './test-utils.js';
 import { isTracking } from './waits.js';
 
-afterEach(stopAll);
+afterEach(stopTestProfilers);
 
 const MB = 1024 * 1024;
 const linux = process.platform === 'linux';
@@ -60,12 +61,12 @@ describe('io plugin', () => {
 
   it('cannot be listed twice in one profiler', async () => {
     const plugin = io();
-    const { profiler } = makeProfiler([plugin, plugin]);
+    const { profiler } = createTestProfiler([plugin, plugin]);
     await expect(profiler.start()).rejects.toMatchObject({ code: 'PLUGIN_ERROR', plugin: 'io' });
   });
 
   it('measures real file reads and writes: waits, and the disk bytes written', async () => {
-    const { profiler } = makeProfiler([io()]);
+    const { profiler } = createTestProfiler([io()]);
     await profiler.start();
     expect(isTracking()).toBe(true);
     await moreSamples(profiler, 2);
@@ -108,8 +109,8 @@ describe('io plugin', () => {
   });
 
   it('counts known waits at their rate, for two profilers at once', async () => {
-    const a = makeProfiler([io({ host: false })]);
-    const b = makeProfiler([io({ host: false })]);
+    const a = createTestProfiler([io({ host: false })]);
+    const b = createTestProfiler([io({ host: false })]);
     await a.profiler.start();
     await b.profiler.start();
     await moreSamples(a.profiler, 1);
@@ -134,7 +135,7 @@ describe('io plugin', () => {
   });
 
   it('warns once about values that are not a wait, and carries on', async () => {
-    const { profiler, warnings } = makeProfiler([io({ host: false })]);
+    const { profiler, warnings } = createTestProfiler([io({ host: false })]);
     await profiler.start();
     trackIoWait(Number.NaN);
     trackIoWait(-5);

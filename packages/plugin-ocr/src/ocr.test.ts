@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { isLoadlightError, Profiler } from '@loadlight/core';
+import { createTestProfiler, moreSamples, present, RecordingWriter, sleep, stopTestProfilers, total } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { allocatedBytes, exposeGc } from '../../../test/support/allocation.js';
 import { closeWindow, hotPathState, openWindow, recordOcrCall, type OcrWindow } from './hot.js';
 import ocr, { OCR_METRICS, timeOcr, trackOcrCall } from './index.js';
-import { allocatedBytes, exposeGc, makeProfiler, moreSamples, present, RecordingWriter, sleep, stopAll, total } from './test-utils.js';
 
 const opened: OcrWindow[] = [];
 function open(): OcrWindow {
@@ -14,7 +15,7 @@ function open(): OcrWindow {
 
 afterEach(async () => {
   for (const window of opened.splice(0)) closeWindow(window);
-  await stopAll();
+  await stopTestProfilers();
   expect(hotPathState.windows()).toBe(0);
 });
 
@@ -259,7 +260,7 @@ describe('rates and values from known events', () => {
 
 describe('through a profiler', () => {
   it('puts every call of the session in its samples, and switches the hot path on and off', async () => {
-    const { profiler } = makeProfiler([ocr()]);
+    const { profiler } = createTestProfiler([ocr()]);
     expect(hotPathState.isLive()).toBe(false);
     await profiler.start();
     expect(hotPathState.isLive()).toBe(true);
@@ -290,8 +291,8 @@ describe('through a profiler', () => {
   });
 
   it('lets two profilers each see every event from their own start on', async () => {
-    const first = makeProfiler([ocr()], { sampleIntervalMs: 60 }).profiler;
-    const second = makeProfiler([ocr()], { sampleIntervalMs: 90 }).profiler;
+    const first = createTestProfiler([ocr()], { sampleIntervalMs: 60 }).profiler;
+    const second = createTestProfiler([ocr()], { sampleIntervalMs: 90 }).profiler;
     await first.start();
     for (let i = 0; i < 30; i++) trackOcrCall();
     recordOcrCall(40, { text: 'a', confidence: 50 }, false);
@@ -321,7 +322,7 @@ describe('through a profiler', () => {
   });
 
   it('allocates nothing per trackOcrCall while a profiler runs', async () => {
-    const { profiler } = makeProfiler([ocr()], { sampleIntervalMs: 10_000 });
+    const { profiler } = createTestProfiler([ocr()], { sampleIntervalMs: 10_000 });
     await profiler.start();
     const gc = exposeGc();
     const loop = () => {

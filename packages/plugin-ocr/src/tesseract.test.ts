@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { createCanvas } from '@napi-rs/canvas';
 import { isLoadlightError } from '@loadlight/core';
+import { createTestProfiler, moreSamples, present, stopTestProfilers, total } from '@loadlight/core/testing';
 import { createWorker, type RecognizeResult, type Worker } from 'tesseract.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hotPathState } from './hot.js';
 import ocr, { instrumentTesseract, isTesseractInstrumented, uninstrumentTesseract } from './index.js';
-import { makeProfiler, moreSamples, present, stopAll, total } from './test-utils.js';
 
 // A real tesseract.js worker with the English data from @tesseract.js-data/eng: nothing is fetched.
 const eng = createRequire(import.meta.url)('@tesseract.js-data/eng') as { langPath: string };
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 afterEach(async () => {
   uninstrumentTesseract(worker);
-  await stopAll();
+  await stopTestProfilers();
 });
 
 describe('instrumentTesseract', () => {
@@ -54,7 +54,7 @@ describe('instrumentTesseract', () => {
     };
     const observed = worker.recognize;
 
-    const { profiler } = makeProfiler([ocr()], { sampleIntervalMs: 100 });
+    const { profiler } = createTestProfiler([ocr()], { sampleIntervalMs: 100 });
     await profiler.start();
     expect(instrumentTesseract(worker)).toBe(worker);
     const wrapped = worker.recognize;
@@ -109,7 +109,7 @@ describe('instrumentTesseract', () => {
     );
     expect(plainReason).not.toBe('resolved');
 
-    const { profiler } = makeProfiler([ocr()], { sampleIntervalMs: 100 });
+    const { profiler } = createTestProfiler([ocr()], { sampleIntervalMs: 100 });
     await profiler.start();
     instrumentTesseract(worker);
     const before = hotPathState.totals();

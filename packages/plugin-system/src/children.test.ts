@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { isLoadlightError } from '@loadlight/core';
+import { createTestProfiler, moreSamples, present, stopTestProfilers, until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import system, { watchProcess } from './index.js';
-import { makeProfiler, moreSamples, present, stopAll, until } from './test-utils.js';
 
 const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill();
-  await stopAll();
+  await stopTestProfilers();
 });
 
 function spawnNode(code: string): ChildProcess {
@@ -32,7 +32,7 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
 
 describe('watchProcess', () => {
   it('measures a real child, then writes null with one warning after it exits', async () => {
-    const { profiler, warnings } = makeProfiler([]);
+    const { profiler, warnings } = createTestProfiler([]);
     await profiler.start();
     const child = spawnNode(busyFor(2000));
     const exited = once(child, 'exit');
@@ -66,14 +66,14 @@ describe('watchProcess', () => {
 
   it('watches the processes given in the options, under normalised names', async () => {
     const child = spawnNode(busyFor(3000));
-    const { profiler } = makeProfiler([system({ host: false, eventLoop: false, gc: false, processes: [{ pid: child.pid!, name: ' OCR Worker ' }] })]);
+    const { profiler } = createTestProfiler([system({ host: false, eventLoop: false, gc: false, processes: [{ pid: child.pid!, name: ' OCR Worker ' }] })]);
     await profiler.start();
     await until(() => present(profiler, 'module.ocr_worker.memory_mb').length > 0, 'memory of the worker');
     expect(profiler.store.info('module.ocr_worker.cpu_percent')?.module).toEqual({ name: 'ocr_worker', field: 'cpu_percent' });
   });
 
   it('stops writing after unwatch, without a warning', async () => {
-    const { profiler, warnings } = makeProfiler([]);
+    const { profiler, warnings } = createTestProfiler([]);
     await profiler.start();
     const child = spawnNode(busyFor(3000));
     const unwatch = watchProcess(child.pid!, 'short', profiler);
@@ -89,7 +89,7 @@ describe('watchProcess', () => {
   });
 
   it('moves a name to a new pid when watched again (a restarted worker)', async () => {
-    const { profiler, warnings } = makeProfiler([]);
+    const { profiler, warnings } = createTestProfiler([]);
     await profiler.start();
     const first = spawnNode(busyFor(3000));
     watchProcess(first.pid!, 'worker', profiler);
@@ -107,7 +107,7 @@ describe('watchProcess', () => {
   });
 
   it('reads several processes in one go and keeps the others when one exits', async () => {
-    const { profiler, warnings } = makeProfiler([]);
+    const { profiler, warnings } = createTestProfiler([]);
     await profiler.start();
     const quick = spawnNode('setTimeout(() => {}, 300)');
     const slow = spawnNode(busyFor(4000));
@@ -124,7 +124,7 @@ describe('watchProcess', () => {
   it('treats a pid that is not running as exited, without throwing', async () => {
     const gone = spawnNode('');
     await once(gone, 'exit');
-    const { profiler, warnings } = makeProfiler([]);
+    const { profiler, warnings } = createTestProfiler([]);
     await profiler.start();
     expect(() => watchProcess(gone.pid!, 'ghost', profiler)).not.toThrow();
     await moreSamples(profiler, 3);
@@ -135,7 +135,7 @@ describe('watchProcess', () => {
   });
 
   it('gives clear errors for a bad pid, a bad name, or no profiler', () => {
-    const { profiler } = makeProfiler([]);
+    const { profiler } = createTestProfiler([]);
     const badPid = errorOf(() => watchProcess(0, 'worker', profiler));
     expect(badPid.code).toBe('PLUGIN_OPTIONS_INVALID');
     expect(badPid.message).toMatchInlineSnapshot(`"watchProcess(0, "worker"): the pid must be a whole number of at least 1."`);

@@ -1,17 +1,11 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import si from 'systeminformation';
-import type { SampleWriter } from '@loadlight/core';
+import { burnCpu, RecordingWriter, sleep } from '@loadlight/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cpuPercentBetween, HostSampler, osCpuTimes, parseMeminfo, parseProcStat } from './host.js';
-import { burnCpu, sleep } from './test-utils.js';
 
 const MB = 1024 * 1024;
-
-function recorder(): SampleWriter & { values: Record<string, number | null> } {
-  const values: Record<string, number | null> = {};
-  return { t: Date.now(), values, set: (name, value) => void (values[name] = value) };
-}
 
 describe('/proc parsers', () => {
   it('reads the aggregate cpu line of /proc/stat', () => {
@@ -60,9 +54,9 @@ describe('HostSampler', () => {
     await sampler.start();
     const readings: Array<Record<string, number | null>> = [];
     for (let i = 0; i < ticks; i++) {
-      const w = recorder();
+      const w = new RecordingWriter();
       await sampler.collect(w);
-      readings.push(w.values);
+      readings.push(Object.fromEntries(w.values));
       burnCpu(30);
       await sleep(50);
     }

@@ -1,12 +1,11 @@
 import os from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { isLoadlightError } from '@loadlight/core';
+import { blockLoop, burnCpu, createTestProfiler, moreSamples, present, sleep, stopTestProfilers } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exposeGc } from '../../../test/support/allocation.js';
 import system from './index.js';
-import { blockLoop, burnCpu, makeProfiler, moreSamples, present, sleep, stopAll } from './test-utils.js';
 
-afterEach(stopAll);
+afterEach(stopTestProfilers);
 
 const MB = 1024 * 1024;
 const CORES = os.availableParallelism();
@@ -31,12 +30,6 @@ const ALL_METRICS = [
   'process.gc.count_per_minute',
 ];
 
-/** Node's gc(), switched on at run time (vitest's workers do not start with --expose-gc). */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 describe('system plugin', () => {
   it('declares every metric with a unit, kind and description', () => {
     const plugin = system();
@@ -57,7 +50,7 @@ describe('system plugin', () => {
   });
 
   it('measures plausible values at every tick', async () => {
-    const { profiler } = makeProfiler([system()]);
+    const { profiler } = createTestProfiler([system()]);
     await profiler.start();
     await moreSamples(profiler, 10);
     const session = await profiler.stop();
@@ -118,7 +111,7 @@ describe('system plugin', () => {
   });
 
   it('sees a CPU-burning phase as more process CPU than an idle phase', async () => {
-    const { profiler } = makeProfiler([system({ host: false, eventLoop: false, gc: false })]);
+    const { profiler } = createTestProfiler([system({ host: false, eventLoop: false, gc: false })]);
     await profiler.start();
     await moreSamples(profiler, 6);
     const idle = present(profiler, 'process.cpu.percent');
@@ -133,7 +126,7 @@ describe('system plugin', () => {
   });
 
   it('counts garbage collections and their pauses', async () => {
-    const { profiler } = makeProfiler([system({ host: false, eventLoop: false, process: false })]);
+    const { profiler } = createTestProfiler([system({ host: false, eventLoop: false, process: false })]);
     await profiler.start();
     await moreSamples(profiler, 1);
     let gc: (() => void) | null = null;
@@ -158,7 +151,7 @@ describe('system plugin', () => {
   });
 
   it('sees a blocked event loop in the delay and utilisation', async () => {
-    const { profiler } = makeProfiler([system({ host: false, process: false, gc: false, eventLoopResolutionMs: 20 })]);
+    const { profiler } = createTestProfiler([system({ host: false, process: false, gc: false, eventLoopResolutionMs: 20 })]);
     await profiler.start();
     await moreSamples(profiler, 3);
     const idleMax = Math.max(...present(profiler, 'process.event_loop.delay_max_ms'));
@@ -192,7 +185,7 @@ describe('system plugin', () => {
     expect(Object.keys(plugin.metrics ?? {}).sort()).toEqual(
       ['process.cpu.percent', 'process.heap.growth_mb_per_minute', 'process.heap.used_mb', 'process.memory.rss_mb'].sort(),
     );
-    const { profiler } = makeProfiler([plugin]);
+    const { profiler } = createTestProfiler([plugin]);
     await profiler.start();
     await moreSamples(profiler, 2);
     const session = await profiler.stop();
@@ -202,8 +195,8 @@ describe('system plugin', () => {
 
   it('keeps the state of two profilers apart', async () => {
     const plugin = system({ host: false, gc: false });
-    const a = makeProfiler([plugin]);
-    const b = makeProfiler([plugin]);
+    const a = createTestProfiler([plugin]);
+    const b = createTestProfiler([plugin]);
     await a.profiler.start();
     await b.profiler.start();
     await moreSamples(a.profiler, 3);
@@ -219,7 +212,7 @@ describe('system plugin', () => {
 
   it('refuses to be applied twice to one profiler', async () => {
     const plugin = system();
-    const { profiler } = makeProfiler([plugin, plugin]);
+    const { profiler } = createTestProfiler([plugin, plugin]);
     await expect(profiler.start()).rejects.toThrow(/listed twice/);
   });
 });

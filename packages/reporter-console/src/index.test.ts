@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { definePlugin, Profiler, type Plugin } from '@loadlight/core';
+import { definePlugin, type Plugin, type Profiler } from '@loadlight/core';
+import { createTestProfiler, stopTestProfilers, until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stripAnsi, visibleWidth } from './ansi.js';
 import consoleReporter from './index.js';
@@ -8,10 +9,7 @@ const HIDE = '\u001b[?25l';
 const SHOW = '\u001b[?25h';
 const UP = /\r\u001b\[(\d+)A/g;
 
-const running: Profiler[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop().catch(() => undefined)));
-});
+afterEach(stopTestProfilers);
 
 type FakeStream = PassThrough & { isTTY?: boolean; columns?: number; rows?: number };
 
@@ -44,20 +42,7 @@ function sources() {
 }
 
 function make(plugins: Plugin[], reporters: Plugin[]): Profiler {
-  const profiler = new Profiler(
-    { plugins, reporters, rules: [], sampleIntervalMs: 25 },
-    { handleExit: false, warn: () => undefined },
-  );
-  running.push(profiler);
-  return profiler;
-}
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  return createTestProfiler(plugins, { reporters, sampleIntervalMs: 25 }).profiler;
 }
 
 const flush = () => new Promise((r) => setImmediate(r));

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { definePlugin, Profiler, validateSession, type Plugin } from '@loadlight/core';
+import { until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import json, { safeFileName } from './index.js';
 
@@ -34,17 +35,9 @@ function make(reporters: Plugin[], extra: Record<string, unknown> = {}, baseDir?
   return { profiler, warnings };
 }
 
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function runSession(profiler: Profiler, samples = 3) {
   await profiler.start();
-  await until(() => profiler.store.size >= samples);
+  await until(() => profiler.store.size >= samples, `${samples} samples`);
   return profiler.stop();
 }
 
