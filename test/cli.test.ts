@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateSession } from '@loadlight/core';
-import { loadlight, root, sessionsIn, start, tempProject, until } from './helpers.js';
+import { until } from '@loadlight/core/testing';
+import { loadlight, root, sessionsIn, start, tempProject } from './helpers.js';
 
 const quietConfig = (extra = '') => `
   export default {
@@ -110,7 +111,7 @@ describe('loadlight CLI', () => {
     child.kill('SIGTERM');
     const run = await done;
     expect(run.code).not.toBe(0);
-    await until(() => sessionsIn(path.join(dir, 'out')).length > 0, 5000);
+    await until(() => sessionsIn(path.join(dir, 'out')).length > 0, 'the session file', 5000);
     const [session] = sessionsIn(path.join(dir, 'out'));
     validateSession(session!.data);
     expect(session!.data.samples.t.length).toBeGreaterThanOrEqual(2);

@@ -55,11 +55,3 @@ export function sessionsIn(dir: string): Array<{ file: string; data: Record<stri
   }
   return names.map((f) => ({ file: path.join(dir, f), data: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) }));
 }
-
-export async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
