@@ -622,3 +622,18 @@ describe('the stage', () => {
     await expect(stage.evaluate(T0)).rejects.toMatchObject({ code: 'PROFILER_STATE' });
   });
 });
+
+describe('module levels without a memory reading', () => {
+  it('a light module whose memory is not measured (a span, memory off) is green, a heavy one red', async () => {
+    const evaluation = await evaluateOnce(
+      [defaultRuleFile('load-levels')],
+      { 'module.io.log.cpu_percent': 3, 'module.core.ocr.cpu_percent': 70 },
+      [
+        { name: 'io.log', fields: ['cpu_percent', 'memory_mb'] },
+        { name: 'core.ocr', fields: ['cpu_percent', 'memory_mb'] },
+      ],
+    );
+    const levels = Object.fromEntries(evaluation.levels.filter((l) => l.kind === 'module').map((l) => [l.subject, l.level]));
+    expect(levels).toEqual({ 'io.log': 'green', 'core.ocr': 'red' });
+  });
+});
