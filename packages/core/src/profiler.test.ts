@@ -234,3 +234,41 @@ describe('Profiler.stop', () => {
     expect(session.samples.values['events.count']).toEqual([0, 7]);
   });
 });
+
+describe('rule files edited while the profiler runs', () => {
+  it('picks up a good edit at the next evaluation; a broken edit is reported and the last good rules stay', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-watch-'));
+    const file = path.join(dir, 'levels.json');
+    const rules = (threshold: number) =>
+      JSON.stringify({
+        rules: [
+          {
+            name: 'counter-red',
+            description: 'the counter is above the threshold',
+            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
+            event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
+          },
+        ],
+      });
+    writeFileSync(file, rules(1e9));
+    const profiler = make([counter()], { rules: [file] });
+    const warnings = (profiler as unknown as { warnings: string[] }).warnings;
+    await profiler.start();
+    await until(() => profiler.evaluation !== null);
+    expect(profiler.evaluation!.levels).toEqual([]);
+
+    // a good edit: the same data is now red
+    writeFileSync(file, rules(0));
+    await until(() => profiler.evaluation!.levels.some((l) => l.level === 'red'));
+    expect(warnings.some((w) => /^rules reloaded from .*levels\.json \(sha256 [0-9a-f]{12}\)/.test(w))).toBe(true);
+
+    // a broken edit: reported once, and the last good rules stay in force
+    writeFileSync(file, '{ "rules": [ { "name": ');
+    await until(() => warnings.some((w) => w.startsWith('rule file edit rejected')));
+    expect(profiler.snapshot().rulesError).toContain('levels.json');
+    const evaluated = profiler.store.size;
+    await until(() => profiler.store.size >= evaluated + 3);
+    expect(profiler.evaluation!.levels.map((l) => l.level)).toEqual(['red']);
+    expect(warnings.filter((w) => w.startsWith('rule file edit rejected'))).toHaveLength(1);
+  });
+});

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Tap } from 'tapable';
 import { Actions } from './actions.js';
 import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js';
@@ -74,6 +75,8 @@ export class Profiler {
   private latestEvaluation: Evaluation | null = null;
   private stopPromise: Promise<SessionProfile> | null = null;
   private lastRulesError: string | null = null;
+  /** sha256 of each rule file in force at the last evaluation (null before the first). */
+  private rulesInForce: Map<string, string> | null = null;
   private readonly faults = new Map<string, Fault>();
   private readonly warned = new Set<string>();
   private readonly records: SessionRecords = { recommendations: new Map(), alerts: [] };
@@ -417,15 +420,25 @@ export class Profiler {
       this.recordFault('rules', 'evaluate', error);
       return;
     }
-    if (rules.error !== this.lastRulesError) {
-      this.lastRulesError = rules.error;
-      if (rules.error) this.warn(`rule file edit rejected, the last good rules stay in force:\n${rules.error}`);
-      else this.warn('rule files reloaded');
-    }
+    this.reportRuleChanges(rules);
     this.latestEvaluation = evaluation;
     this.recordEvaluation(evaluation);
     this.hooks.evaluated.call(evaluation);
     for (const transition of evaluation.transitions) this.hooks.alert.call(transition);
+  }
+
+  /** Says when edited rule files took effect, or were rejected (the last good rules then stay). */
+  private reportRuleChanges(rules: RulesStage): void {
+    const inForce = new Map(rules.files.map((f) => [f.file, f.sha256]));
+    const changed = this.rulesInForce === null ? [] : [...inForce].filter(([file, sha]) => this.rulesInForce!.get(file) !== sha);
+    this.rulesInForce = inForce;
+    for (const [file, sha] of changed) {
+      this.warn(`rules reloaded from ${path.relative(process.cwd(), file) || file} (sha256 ${sha.slice(0, 12)}): in force from this evaluation`);
+    }
+    if (rules.error === this.lastRulesError) return;
+    this.lastRulesError = rules.error;
+    if (rules.error) this.warn(`rule file edit rejected, the last good rules stay in force:\n${rules.error}`);
+    else if (changed.length === 0) this.warn('rule files are valid again; the rules in force did not change');
   }
 
   private recordEvaluation(evaluation: Evaluation): void {
