@@ -131,6 +131,26 @@ for (const withProfiler of [false, true]) {
       expect(p).toBeInstanceOf(Point);
     });
 
+    it('forwards new.target: a class extending a wrapped class builds instances of itself', () => {
+      class Base {
+        made: string;
+        constructor(public x: number) {
+          this.made = new.target.name;
+        }
+      }
+      const WrappedBase = profileModule(`wrap.${tag}.class`, Base as unknown as (x: number) => void) as unknown as typeof Base;
+      class Derived extends WrappedBase {
+        twice() {
+          return this.x * 2;
+        }
+      }
+      const d = new Derived(3);
+      expect(d).toBeInstanceOf(Derived);
+      expect(d.made).toBe('Derived');
+      expect(d.twice()).toBe(6);
+      expect(() => (WrappedBase as unknown as (x: number) => void)(1)).toThrow(TypeError); // a class needs new, as before
+    });
+
     it('ends a span once, however often end() is called', () => {
       const end = moduleSpan(`wrap.${tag}.span`);
       expect(() => {
@@ -205,6 +225,33 @@ describe('what the wrappers count', () => {
     const asyncModule = session.modules.find((m) => m.name === 'count.async')!;
     expect(asyncModule.minMs).toBeGreaterThanOrEqual(18.5);
     expect(session.catalogue['module.decorated.count.calls']!.module).toBe('decorated.count');
+  });
+
+  it('keeps the same wrapper transparent before, while and after a profiler runs, counting only while it runs', async () => {
+    const target = {
+      factor: 2,
+      scale(this: { factor: number }, a: number, b?: number) {
+        if (a < 0) throw new RangeError('negative');
+        return [this.factor * a, b, arguments.length];
+      },
+    };
+    const wrapped = profileModule('count.phases', target.scale);
+    const check = () => {
+      // Many calls: V8 optimises the wrapper on the way, in the state it sees.
+      for (let i = 0; i < 20_000; i++) expect(wrapped.call(target, i, 1)[0]).toBe(2 * i);
+      expect(wrapped.call(target, 3)).toEqual([6, undefined, 1]);
+      expect(wrapped.call({ factor: 5 }, 1, 2)).toEqual([5, 2, 2]);
+      expect(() => wrapped.call(target, -1)).toThrow(RangeError);
+    };
+    check();
+    const { profiler } = makeProfiler([modules()]);
+    await profiler.start();
+    check();
+    await moreSamples(profiler, 1);
+    const session = await profiler.stop();
+    check();
+    expect(sumOf(session.samples.values['module.count.phases.calls'])).toBe(20_003); // 20,000 + 2 + the one that threw
+    expect(sumOf(session.samples.values['module.count.phases.errors'])).toBe(1);
   });
 
   it('keeps an unhandled rejection unhandled (Node still reports it)', () => {
