@@ -272,3 +272,13 @@ describe('rule files edited while the profiler runs', () => {
     expect(warnings.filter((w) => w.startsWith('rule file edit rejected'))).toHaveLength(1);
   });
 });
+
+describe('plugins listed twice', () => {
+  it('refuses the same plugin object twice, naming it, and applies nothing', async () => {
+    let applied = 0;
+    const once = definePlugin({ name: 'once', apply: () => void applied++ });
+    const profiler = make([once, once]);
+    await expect(profiler.start()).rejects.toThrow(`plugin "once" is listed twice in the same profiler's plugins`);
+    expect(applied).toBe(1);
+  });
+});

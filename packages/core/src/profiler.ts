@@ -130,7 +130,18 @@ export class Profiler {
     if (this.prepared) return;
     this.prepared = true;
     this.config = await resolveConfig(this.input, this.context);
-    for (const plugin of [...this.config.plugins, ...this.config.reporters]) this.applyPlugin(plugin);
+    const applied = new Set<Plugin>();
+    for (const plugin of [...this.config.plugins, ...this.config.reporters]) {
+      // One plugin object holds one state per profiler: listing it twice would tap every hook twice.
+      if (applied.has(plugin)) {
+        throw new LoadlightError('PLUGIN_ERROR', `plugin "${plugin.name}" is listed twice in the same profiler's plugins`, {
+          plugin: plugin.name,
+          hook: 'apply',
+        });
+      }
+      applied.add(plugin);
+      this.applyPlugin(plugin);
+    }
     if (this.config.rules.length > 0) {
       this.rules = new RulesStage({
         files: this.config.rules,

@@ -1,4 +1,4 @@
-import { LoadlightError, type Plugin, type Profiler } from '@loadlight/core';
+import type { Plugin, Profiler } from '@loadlight/core';
 import { closeWindow, openWindow, type FramesWindow } from './hot.js';
 import { FRAMES_METRICS } from './metrics.js';
 import { PLUGIN_NAME, resolveOptions, type FramesOptions } from './options.js';
@@ -21,12 +21,6 @@ export function frames(options?: FramesOptions): Plugin {
     name: PLUGIN_NAME,
     metrics: FRAMES_METRICS,
     apply(profiler: Profiler): void {
-      if (states.has(profiler)) {
-        throw new LoadlightError('PLUGIN_ERROR', `plugin "${PLUGIN_NAME}" is listed twice in the same profiler's plugins`, {
-          plugin: PLUGIN_NAME,
-          hook: 'apply',
-        });
-      }
       const state: { window: FramesWindow | null } = { window: null };
       states.set(profiler, state);
       // Last of the start taps: if another plugin's start fails, the hot path was never switched on.

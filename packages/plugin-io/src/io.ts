@@ -1,4 +1,4 @@
-import { LoadlightError, type MetricDeclaration, type Plugin, type Profiler } from '@loadlight/core';
+import type { MetricDeclaration, Plugin, Profiler } from '@loadlight/core';
 import { HostIoSampler } from './host.js';
 import { HOST_METRICS, WAIT_METRICS } from './metrics.js';
 import { PLUGIN_NAME, resolveOptions, type IoOptions } from './options.js';
@@ -29,12 +29,6 @@ export function io(options?: IoOptions): Plugin {
     name: PLUGIN_NAME,
     metrics,
     apply(profiler: Profiler): void {
-      if (states.has(profiler)) {
-        throw new LoadlightError('PLUGIN_ERROR', `plugin "${PLUGIN_NAME}" is listed twice in the same profiler's plugins`, {
-          plugin: PLUGIN_NAME,
-          hook: 'apply',
-        });
-      }
       const host = resolved.host ? new HostIoSampler({ onError: (error) => profiler.recordFault(PLUGIN_NAME, 'collect', error) }) : null;
       const state: IoState = { waits: new WaitReader(), host };
       states.set(profiler, state);

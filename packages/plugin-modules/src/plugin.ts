@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
   describeError,
-  LoadlightError,
   validateOptions,
   type JsonSchema,
   type MetricDeclaration,
@@ -288,12 +287,6 @@ export function modules(options?: ModulesOptions): Plugin {
     name: PLUGIN_NAME,
     metrics: {},
     apply(profiler: Profiler): void {
-      if (recorders.has(profiler)) {
-        throw new LoadlightError('PLUGIN_ERROR', `plugin "${PLUGIN_NAME}" is listed twice in the same profiler's plugins`, {
-          plugin: PLUGIN_NAME,
-          hook: 'apply',
-        });
-      }
       const recorder = new Recorder(profiler, needs);
       recorders.set(profiler, recorder);
       profiler.hooks.start.tap(PLUGIN_NAME, () => recorder.start());

@@ -1,4 +1,4 @@
-import { LoadlightError, type MetricDeclaration, type Plugin, type Profiler } from '@loadlight/core';
+import type { MetricDeclaration, Plugin, Profiler } from '@loadlight/core';
 import { watchProcess } from './children.js';
 import { HostSampler } from './host.js';
 import { EVENT_LOOP_METRICS, GC_METRICS, HOST_METRICS, PROCESS_METRICS } from './metrics.js';
@@ -35,12 +35,6 @@ export function system(options?: SystemOptions): Plugin {
     name: PLUGIN_NAME,
     metrics,
     apply(profiler: Profiler): void {
-      if (states.has(profiler)) {
-        throw new LoadlightError('PLUGIN_ERROR', `plugin "${PLUGIN_NAME}" is listed twice in the same profiler's plugins`, {
-          plugin: PLUGIN_NAME,
-          hook: 'apply',
-        });
-      }
       const state: SystemState = {
         host: resolved.host ? new HostSampler() : null,
         process: resolved.process || resolved.eventLoop || resolved.gc ? new ProcessSampler(resolved) : null,

@@ -51,6 +51,24 @@ export interface RuleFile {
   rules: RuleDefinition[];
 }
 
+/** all / any / not by the key present, else `otherwise` (a leaf, or the root's demand for `all`). */
+function conditionBy(otherwise: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    if: { properties: { all: true }, required: ['all'] },
+    then: { $ref: '#/$defs/allCondition' },
+    else: {
+      if: { properties: { any: true }, required: ['any'] },
+      then: { $ref: '#/$defs/anyCondition' },
+      else: {
+        if: { properties: { not: true }, required: ['not'] },
+        then: { $ref: '#/$defs/notCondition' },
+        else: otherwise,
+      },
+    },
+  };
+}
+
 /** `30s`, `2m`, `500ms`, `1h`, `1.5s`. */
 export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
 
@@ -102,35 +120,9 @@ export const ruleFileSchema: JsonSchema = {
       required: ['name', 'description', 'conditions', 'event'],
       additionalProperties: false,
     },
-    topLevelCondition: {
-      type: 'object',
-      if: { properties: { all: true }, required: ['all'] },
-      then: { $ref: '#/$defs/allCondition' },
-      else: {
-        if: { properties: { any: true }, required: ['any'] },
-        then: { $ref: '#/$defs/anyCondition' },
-        else: {
-          if: { properties: { not: true }, required: ['not'] },
-          then: { $ref: '#/$defs/notCondition' },
-          // json-rules-engine needs a boolean root: asking for `all` is the usual fix.
-          else: { properties: { all: true }, required: ['all'] },
-        },
-      },
-    },
-    condition: {
-      type: 'object',
-      if: { properties: { all: true }, required: ['all'] },
-      then: { $ref: '#/$defs/allCondition' },
-      else: {
-        if: { properties: { any: true }, required: ['any'] },
-        then: { $ref: '#/$defs/anyCondition' },
-        else: {
-          if: { properties: { not: true }, required: ['not'] },
-          then: { $ref: '#/$defs/notCondition' },
-          else: { $ref: '#/$defs/leafCondition' },
-        },
-      },
-    },
+    // json-rules-engine needs a boolean root: asking for `all` is the usual fix.
+    topLevelCondition: conditionBy({ properties: { all: true }, required: ['all'] }),
+    condition: conditionBy({ $ref: '#/$defs/leafCondition' }),
     allCondition: booleanCondition('all'),
     anyCondition: booleanCondition('any'),
     notCondition: booleanCondition('not'),
