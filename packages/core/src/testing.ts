@@ -83,17 +83,23 @@ export class RecordingWriter implements SampleWriter {
   }
 }
 
-/** Spends `cpuMs` of CPU time on this thread (CPU, not wall time: robust on a loaded machine). */
-export function burnCpu(cpuMs: number, maxWallMs = 10_000): void {
+/**
+ * Spends `cpuMs` of CPU time on this thread (CPU, not wall time: robust on a loaded machine) and
+ * returns the CPU time it measured with process.cpuUsage().
+ */
+export function burnCpu(cpuMs: number, maxWallMs = 10_000): number {
   const start = process.cpuUsage();
   const wallEnd = Date.now() + maxWallMs;
   let x = 0;
+  let usedMs = 0;
   for (;;) {
-    for (let i = 0; i < 10_000; i++) x += Math.sqrt(i);
+    for (let i = 0; i < 5_000; i++) x += Math.sqrt(i);
     const used = process.cpuUsage(start);
-    if ((used.user + used.system) / 1000 >= cpuMs || Date.now() > wallEnd) break;
+    usedMs = (used.user + used.system) / 1000;
+    if (usedMs >= cpuMs || Date.now() > wallEnd) break;
   }
   if (x < 0) throw new Error('unreachable');
+  return usedMs;
 }
 
 /** Blocks the event loop for `ms` of wall time. */
