@@ -1,14 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageOptions } from '../../tsup.package.js';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: false,
-    shims: true,
-    target: 'node20',
-  },
+  packageOptions({ clean: false }),
   {
     // What the bin and the --import preload load (ESM only: top-level await).
     entry: ['src/main.ts', 'src/preload.ts'],
