@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -202,7 +204,7 @@ describe('Profiler', () => {
     );
   });
 
-  it('stops timers so the process can exit (unref) and the store is bounded', async () => {
+  it('keeps at most maxSamples rows while it runs and in the session', async () => {
     const profiler = make([counter()], { maxSamples: 3 });
     await profiler.start();
     await until(() => profiler.store.size >= 3);
@@ -210,6 +212,22 @@ describe('Profiler', () => {
     expect(profiler.store.size).toBe(3);
     const session = await profiler.stop();
     expect(session.samples.t).toHaveLength(3);
+  });
+});
+
+describe('exit', () => {
+  it('never keeps the process alive: a program that ends while profiling exits by itself, its session exported', () => {
+    const entry = pathToFileURL(path.resolve(__dirname, '../dist/index.js')).href;
+    const script = `
+      import { Profiler } from ${JSON.stringify(entry)};
+      const exported = { name: 'probe', apply(p) { p.hooks.export.tap('probe', (s) => console.log('exported', s.samples.t.length)); } };
+      const profiler = new Profiler({ plugins: [exported], reporters: [], rules: [], sampleIntervalMs: 50 });
+      await profiler.start();
+      setTimeout(() => console.log('program done'), 300);
+    `;
+    // a timer that kept the process alive would hit the time-out and throw
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(out).toMatch(/^program done\nexported \d+\n$/);
   });
 });
 
