@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defaultRuleFiles, loadConfig, resolveConfig } from './config.js';
+import { defaultRuleFiles, loadConfig, plainModuleCopy, resolveConfig } from './config.js';
 import { Profiler } from './profiler.js';
 
 const coreEntry = pathToFileURL(path.resolve(__dirname, '../dist/index.js')).href;
+const repoModules = path.resolve(__dirname, '../../../node_modules');
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-config-'));
@@ -17,6 +18,35 @@ function project(files: Record<string, string>): string {
     writeFileSync(path.join(dir, name), content);
   }
   return dir;
+}
+
+/** A project whose bare imports resolve as in a user's: `node_modules` links to the repository's. */
+function installedProject(files: Record<string, string>): string {
+  const dir = project(files);
+  symlinkSync(repoModules, path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** Runs `body` (an async function body, `core` in scope) in a fresh node process: its result, and which of typescript, jiti, babel and ajv's compiler it loaded. */
+function inFreshProcess(body: string, cwd: string): { result: unknown; loaded: string[] } {
+  const script = `
+    const Module = require('node:module');
+    const loaded = new Set();
+    const load = Module._load;
+    Module._load = function (request, ...rest) {
+      if (/^typescript(?:[/]|$)/.test(request)) loaded.add('typescript');
+      if (/(?:^|[/])jiti(?:[.]cjs)?$/.test(request)) loaded.add('jiti');
+      if (/[/]babel[.]cjs$/.test(request)) loaded.add('babel');
+      if (/^ajv[/]dist[/](?:2020|core)/.test(request)) loaded.add('ajv compiler');
+      return load.call(this, request, ...rest);
+    };
+    import(${JSON.stringify(coreEntry)}).then(async (core) => {
+      const result = await (async () => { ${body} })();
+      console.log(JSON.stringify({ result, loaded: [...loaded].sort() }));
+      process.exit(0);
+    });
+  `;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd })) as { result: unknown; loaded: string[] };
 }
 
 /** Loads and resolves a project's config as `loadlight run` would; returns the error message. */
@@ -61,6 +91,58 @@ describe('loadConfig', () => {
     expect(out).toEqual({ config: { sampleIntervalMs: 500 }, typescript: [] });
   });
 
+  it('imports a .ts config that is plain JavaScript natively: neither jiti nor babel is loaded', () => {
+    const dir = installedProject({
+      'perf.config.ts': `
+        import { defineConfig } from '@loadlight/core';
+        import system from '@loadlight/plugin-system';
+        import os from 'node:os';
+        export default defineConfig({ sampleIntervalMs: os.cpus().length > 0 ? 250 : 1, plugins: [system({ gc: false })], reporters: [] });
+      `,
+    });
+    const out = inFreshProcess(
+      `const loaded = await core.loadConfig({ cwd: ${JSON.stringify(dir)} });
+       return { sampleIntervalMs: loaded.config.sampleIntervalMs, plugin: loaded.config.plugins[0].name, file: loaded.filepath };`,
+      dir,
+    );
+    expect(out).toEqual({ result: { sampleIntervalMs: 250, plugin: 'system', file: path.join(dir, 'perf.config.ts') }, loaded: [] });
+  });
+
+  it('reads a typed .ts config with jiti, and a plain one without it, to the same config', async () => {
+    const plain = `import { defineConfig } from '@loadlight/core';\nexport default defineConfig({ sampleIntervalMs: 300, reporters: [] });\n`;
+    const typed = `import { defineConfig, type LoadlightConfig } from '@loadlight/core';\nconst c: LoadlightConfig = { sampleIntervalMs: 300, reporters: [] };\nexport default defineConfig(c);\n`;
+    const results = [plain, typed].map((source) => {
+      const dir = installedProject({ 'perf.config.ts': source });
+      return inFreshProcess(`return (await core.loadConfig({ cwd: ${JSON.stringify(dir)} })).config;`, dir);
+    });
+    expect(results[0]).toEqual({ result: { sampleIntervalMs: 300, reporters: [] }, loaded: [] });
+    expect(results[1]!.result).toEqual(results[0]!.result);
+    expect(results[1]!.loaded).toEqual(expect.arrayContaining(['jiti']));
+    expect(results[1]!.loaded).not.toContain('typescript');
+  });
+
+  it('evaluates the config afresh on every load, as jiti does', async () => {
+    const dir = project({ 'perf.config.ts': `globalThis.__perfLoads = (globalThis.__perfLoads ?? 0) + 1;\nexport default { maxSamples: globalThis.__perfLoads + 10 };\n` });
+    const g = globalThis as { __perfLoads?: number };
+    delete g.__perfLoads;
+    const first = await loadConfig({ cwd: dir });
+    const second = await loadConfig({ cwd: dir });
+    expect([first?.config, second?.config]).toEqual([{ maxSamples: 11 }, { maxSamples: 12 }]);
+    delete g.__perfLoads;
+  });
+
+  it('edits to a plain config are seen: the copy is per content', async () => {
+    const dir = project({ 'perf.config.ts': `export default { maxSamples: 20 };\n` });
+    expect((await loadConfig({ cwd: dir }))?.config).toEqual({ maxSamples: 20 });
+    writeFileSync(path.join(dir, 'perf.config.ts'), `export default { maxSamples: 30 };\n`);
+    expect((await loadConfig({ cwd: dir }))?.config).toEqual({ maxSamples: 30 });
+  });
+
+  it('reports an error thrown by a plain config like any other', async () => {
+    const dir = project({ 'perf.config.ts': `throw new Error('set PERF_DIR first');\nexport default {};\n` });
+    await expect(loadConfig({ cwd: dir })).rejects.toThrow(/perf\.config\.ts: could not read the config: .*set PERF_DIR first/);
+  });
+
   it('resolves null when there is no config, and the embedded default then runs', async () => {
     const dir = project({});
     expect(await loadConfig({ cwd: dir })).toBeNull();
@@ -85,6 +167,45 @@ describe('loadConfig', () => {
   });
 });
 
+describe('plainModuleCopy: which .ts configs are imported natively', () => {
+  const dir = installedProject({});
+  const file = path.join(dir, 'perf.config.ts');
+  const plain = (source: string) => plainModuleCopy(file, source) !== null;
+
+  it('takes ES modules importing built-ins and ES-module packages, and copies them unchanged next to node_modules', () => {
+    const source = `import { defineConfig } from '@loadlight/core';\nimport system from '@loadlight/plugin-system';\nimport { cpus } from 'node:os';\nimport 'fs';\nexport default defineConfig({ plugins: [system()], sampleIntervalMs: cpus().length * 100 });\n`;
+    const copy = plainModuleCopy(file, source);
+    expect(copy).not.toBeNull();
+    expect(path.dirname(copy!)).toBe(path.join(dir, 'node_modules', '.cache', 'loadlight'));
+    expect(readFileSync(copy!, 'utf8')).toBe(source);
+    expect(plainModuleCopy(file, source)).toBe(copy);
+    expect(plain('export default { sampleIntervalMs: 500 };')).toBe(true);
+  });
+
+  it.each([
+    ['a generic call (valid JavaScript of another meaning)', `import { defineConfig } from '@loadlight/core';\nexport default defineConfig<{}>({});`],
+    ['a relative import', `import rules from './rules.js';\nexport default { rules };`],
+    ['a CommonJS package (its default import differs)', `import tapable from 'tapable';\nexport default { maxSamples: tapable ? 10 : 20 };`],
+    ['a package that is not installed', `import x from 'not-installed-anywhere';\nexport default x;`],
+    ['import.meta', `export default { rules: [new URL('./r.json', import.meta.url).pathname] };`],
+    ['a dynamic import', `export default await import('node:os').then(() => ({}));`],
+    ['CommonJS', `module.exports = { maxSamples: 10 };`],
+    ['__dirname', `export default { rules: [__dirname + '/r.json'] };`],
+    ['no export', `console.log('nothing');`],
+    ['a URL import', `import { defineConfig } from ${JSON.stringify(coreEntry)};\nexport default defineConfig({});`],
+  ])('leaves %s to jiti', (_name, source) => {
+    expect(plain(source)).toBe(false);
+  });
+
+  it('without node_modules, takes a config with no package import, and copies it to the temporary folder', () => {
+    const bare = path.join(project({}), 'perf.config.ts');
+    const copy = plainModuleCopy(bare, 'export default { maxSamples: 5 };');
+    expect(copy && path.dirname(copy)).toBe(path.join(os.tmpdir(), 'loadlight-config'));
+    expect(existsSync(copy!)).toBe(true);
+    expect(plainModuleCopy(bare, `import x from '@loadlight/core';\nexport default x;`)).toBeNull();
+  });
+});
+
 describe('bad configs give a clear error naming the file, the option, what was given and expected', () => {
   it.each([
     [
@@ -95,7 +216,7 @@ describe('bad configs give a clear error naming the file, the option, what was g
     [
       'unknown option',
       { 'perf.config.ts': `export default { reporters: [], plugins: [], windowSecs: 5 };` },
-      'perf.config.ts: unknown option "windowSecs". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId. Did you mean "windowSeconds"?',
+      'perf.config.ts: unknown option "windowSecs". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId, budgets. Did you mean "windowSeconds"?',
     ],
     [
       'unknown plugin',

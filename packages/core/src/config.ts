@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig, getDefaultSearchPlaces, type Loader } from 'cosmiconfig';
-import { createJiti } from 'jiti';
+import type { Loader } from 'cosmiconfig';
+import type { createJiti } from 'jiti';
 import { describeError, isLoadlightError, LoadlightError } from './errors.js';
 import type { LoadlightConfig, Plugin, PluginSpec, ResolvedConfig } from './types.js';
 import { assertValid, suggest, type JsonSchema } from './validate.js';
@@ -24,7 +26,7 @@ export const DEFAULTS = {
 const DEFAULT_RULE_FILES = ['load-levels.json', 'recommendations.json', 'alerts.json'];
 
 /** Short names of the plugins and reporters loadlight ships, for hints. */
-const KNOWN = { plugin: ['system', 'ocr', 'frames', 'io', 'modules'], reporter: ['console', 'json'] };
+const KNOWN = { plugin: ['system', 'ocr', 'frames', 'io', 'modules'], reporter: ['console', 'json', 'dashboard', 'prometheus'] };
 
 const pluginSpecSchema: JsonSchema = {
   description: 'a plugin name ("system"), [name, options], or a plugin object with name and apply()',
@@ -37,6 +39,28 @@ const pluginSpecSchema: JsonSchema = {
       properties: { name: { type: 'string', minLength: 1 }, apply: { isFunction: true }, metrics: { type: 'object' } },
     },
   ],
+};
+
+/** The statistics a budget may judge (`BudgetStat`). */
+const BUDGET_STATS = ['mean', 'min', 'max', 'p50', 'p95', 'p99', 'last', 'rate_per_minute'] as const;
+
+/**
+ * One budget of `budgets` (metric name -> budget), checked by `loadlight compare`. That it sets at
+ * least one limit is checked there (and by the Budget type): an anyOf here would hide the
+ * "unknown option, did you mean" message of a misspelt limit.
+ */
+const budgetSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    max: { type: 'number' },
+    min: { type: 'number' },
+    maxIncrease: { type: 'number', minimum: 0 },
+    maxIncreasePercent: { type: 'number', minimum: 0 },
+    maxDecrease: { type: 'number', minimum: 0 },
+    maxDecreasePercent: { type: 'number', minimum: 0 },
+    stat: { enum: [...BUDGET_STATS] },
+  },
 };
 
 /** JSON Schema of perf.config (the user's file): the source of truth for its validation. */
@@ -59,6 +83,7 @@ export const configSchema: JsonSchema = {
     rules: { type: 'array', items: { type: 'string', minLength: 1 } },
     watchRules: { type: 'boolean' },
     sessionId: { type: 'string', minLength: 1, maxLength: 200 },
+    budgets: { type: 'object', additionalProperties: budgetSchema },
   },
 };
 
@@ -235,13 +260,105 @@ async function resolvePlugin(
   return plugin;
 }
 
+// cosmiconfig and jiti load on first use: a program that passes `configFile: false`, or whose
+// config is plain JavaScript, never loads jiti (nor babel, which jiti loads to transform).
 let jiti: ReturnType<typeof createJiti> | undefined;
+let loads = 0;
+const requireHere = createRequire(import.meta.url);
 
-/** Reads perf.config.ts with jiti: a fraction of the cost of loading the TypeScript compiler. */
-const loadTypeScript: Loader = async (filepath) => {
-  jiti ??= createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: false });
+/**
+ * Reads perf.config.ts. A file that is plain JavaScript (no type annotations, the usual case)
+ * is imported natively from a copy; anything else goes through jiti, a fraction of the cost of
+ * the TypeScript compiler. jiti caches its transform on disk (unless JITI_FS_CACHE=false).
+ */
+const loadTypeScript: Loader = async (filepath, content) => {
+  const copy = path.extname(filepath) === '.cts' ? null : plainModuleCopy(filepath, content);
+  if (copy) {
+    try {
+      // A query per load: each load evaluates the file afresh, as jiti (moduleCache off) does.
+      const mod = (await import(`${pathToFileURL(copy).href}?load=${++loads}`)) as Record<string, unknown>;
+      return 'default' in mod ? mod.default : mod;
+    } catch {
+      // Not plain after all (or failing): jiti gives the canonical result, or error.
+    }
+  }
+  // Its CommonJS entry: importing it as ESM would have Node scan its 190 kB bundle for exports.
+  jiti ??= (requireHere('jiti') as typeof import('jiti')).createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
   return jiti.import(filepath, { default: true });
 };
+
+/** Syntax for which the native import of the text is not what jiti would give: generics (`<`), CommonJS, import.meta, dynamic import. */
+const NOT_PLAIN = /<|\b(?:require|module|exports|__dirname|__filename)\b|\bimport\s*[.(]/;
+/** Static import and export specifiers (and, conservatively, anything that reads like one). */
+const SPECIFIER = /\b(?:from|import)\s*(['"])([^'"\n]+)\1/g;
+
+/**
+ * When `source` may be imported natively with the meaning jiti gives it, writes it once to a
+ * content-addressed `.mjs` copy in the nearest `node_modules/.cache/loadlight` (where bare
+ * imports resolve as from the file itself, and file watchers do not look) and returns its path.
+ * Plain means: ESM, no relative import, and every import a built-in or an ES-module package (a
+ * CommonJS package's default import differs between the two). TypeScript syntax that slips
+ * through fails to parse, and the caller falls back to jiti.
+ */
+export function plainModuleCopy(filepath: string, source: string): string | null {
+  if (!/\bexport\b/.test(source) || NOT_PLAIN.test(source)) return null;
+  let packages = false;
+  for (const [, , specifier] of source.matchAll(SPECIFIER)) {
+    if (isBuiltin(specifier!)) continue;
+    if (!isEsmPackage(specifier!, filepath)) return null;
+    packages = true;
+  }
+  const modules = nearestNodeModules(path.dirname(filepath));
+  const dir = modules ? path.join(modules, '.cache', 'loadlight') : packages ? null : path.join(os.tmpdir(), 'loadlight-config');
+  if (!dir) return null;
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const copy = path.join(dir, `${path.basename(filepath, path.extname(filepath))}-${hash}.mjs`);
+  if (existsSync(copy)) return copy;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const partial = `${copy}.${process.pid}.tmp`;
+    writeFileSync(partial, source);
+    renameSync(partial, copy); // atomic: a concurrent start never reads half a file
+    return copy;
+  } catch {
+    return null; // read-only: jiti
+  }
+}
+
+function nearestNodeModules(dir: string): string | null {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (path.basename(current) !== 'node_modules' && existsSync(path.join(current, 'node_modules'))) return path.join(current, 'node_modules');
+    if (path.dirname(current) === current) return null;
+  }
+}
+
+/** Whether `specifier`, imported from `fromFile`, is an ES module (so jiti would import it natively too). */
+function isEsmPackage(specifier: string, fromFile: string): boolean {
+  const match = /^((?:@[^/]+\/)?[^/.@][^/]*)(\/.+)?$/.exec(specifier);
+  if (!match) return false; // relative, absolute or a URL
+  let pkg: Record<string, unknown>;
+  try {
+    pkg = JSON.parse(readFileSync(createRequire(fromFile).resolve(`${match[1]}/package.json`), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  if (match[2] !== undefined) return pkg.type === 'module';
+  const target = importTarget(pkg.exports) ?? (typeof pkg.main === 'string' ? pkg.main : 'index.js');
+  return target.endsWith('.mjs') || (pkg.type === 'module' && !target.endsWith('.cjs'));
+}
+
+/** The file `import 'package'` loads, from its `exports` (first matching condition, as Node picks). */
+function importTarget(exported: unknown): string | null {
+  if (typeof exported === 'string') return exported;
+  if (Array.isArray(exported)) return importTarget(exported[0]);
+  if (!exported || typeof exported !== 'object') return null;
+  const conditions = exported as Record<string, unknown>;
+  if ('.' in conditions) return importTarget(conditions['.']);
+  for (const [key, value] of Object.entries(conditions)) {
+    if (key === 'node' || key === 'import' || key === 'default') return importTarget(value);
+  }
+  return null;
+}
 
 export interface LoadedConfig {
   config: LoadlightConfig;
@@ -253,6 +370,7 @@ export interface LoadedConfig {
  * given, else searching from `cwd` up to the project root. Resolves null when there is none.
  */
 export async function loadConfig(options: { cwd?: string; configFile?: string } = {}): Promise<LoadedConfig | null> {
+  const { cosmiconfig, getDefaultSearchPlaces } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, {
     searchPlaces: [...getDefaultSearchPlaces(MODULE_NAME), `${MODULE_NAME}.config.mts`, `${MODULE_NAME}.config.cts`],
     loaders: { '.ts': loadTypeScript, '.mts': loadTypeScript, '.cts': loadTypeScript },

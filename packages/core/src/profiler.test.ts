@@ -3,11 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { definePlugin } from './plugin.js';
 import { Profiler } from './profiler.js';
-import { validateSession } from './session.js';
-import type { Plugin } from './types.js';
+import { sessionSeries, validateSession } from './session.js';
+import type { Store } from './store.js';
+import { blockLoop, burnCpu } from './testing.js';
+import type { MetricDeclaration, Plugin } from './types.js';
 
 const running: Profiler[] = [];
 afterEach(async () => {
@@ -123,10 +125,10 @@ describe('Profiler', () => {
     await until(() => profiler.store.size >= 4);
     const session = await profiler.stop();
     validateSession(session);
-    expect(session.samples.values['counter.value']!.slice(0, 4)).toEqual([1, 2, 3, 4]);
+    expect(sessionSeries(session, 'counter.value').slice(0, 4)).toEqual([1, 2, 3, 4]);
     // a failed tap's writes are nulled for that tick
-    expect(session.samples.values['thrower.value']!.every((v) => v === null)).toBe(true);
-    expect(session.samples.values['hanger.value']!.every((v) => v === null)).toBe(true);
+    expect(sessionSeries(session, 'thrower.value').every((v) => v === null)).toBe(true);
+    expect(sessionSeries(session, 'hanger.value').every((v) => v === null)).toBe(true);
     const faults = Object.fromEntries(session.faults.map((f) => [f.plugin, f]));
     expect(faults.thrower).toMatchObject({ hook: 'collect', message: 'boom' });
     expect(faults.thrower!.count).toBeGreaterThanOrEqual(4);
@@ -197,11 +199,65 @@ describe('Profiler', () => {
       'config: "sampleIntervalMs" must be integer, got string "1000".',
     );
     expect(() => new Profiler({ sampleIntervalMS: 10 } as never)).toThrow(
-      'config: unknown option "sampleIntervalMS". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId. Did you mean "sampleIntervalMs"?',
+      'config: unknown option "sampleIntervalMS". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId, budgets. Did you mean "sampleIntervalMs"?',
     );
     expect(() => new Profiler({ plugins: [42 as never] })).toThrow(
       'config: "plugins[0]" must be a plugin name ("system"), [name, options], or a plugin object with name and apply(), got number 42.',
     );
+  });
+
+  it('ignores writes to a metric marked unavailable, and says why in the catalogue', async () => {
+    const partial = definePlugin({
+      name: 'partial',
+      metrics: {
+        'partial.there': { unit: 'count', kind: 'gauge', description: 'measured' },
+        'partial.missing': { unit: 'count', kind: 'gauge', description: 'not on this platform' },
+      },
+      apply(p) {
+        p.markUnavailable('partial.missing', 'no such counter here');
+        p.hooks.collect.tap('partial', (w) => {
+          w.set('partial.there', 3);
+          w.set('partial.missing', 4);
+        });
+      },
+    });
+    const profiler = make([partial]);
+    await profiler.start();
+    await until(() => profiler.store.size >= 2);
+    const session = await profiler.stop();
+    expect(sessionSeries(session, 'partial.there').every((v) => v === 3)).toBe(true);
+    expect(sessionSeries(session, 'partial.missing').every((v) => v === null)).toBe(true);
+    expect(profiler.store.info('partial.missing')?.unavailable).toBe('no such counter here');
+    expect(() => profiler.markUnavailable('partial.nothing', 'x')).toThrow(/unknown metric "partial.nothing"/);
+  });
+
+  it('builds the report snapshot only when a plugin taps report, and no sample view without a sample tap', async () => {
+    // The snapshot costs a little per metric: with 100,000 metrics and no reporter it once took
+    // most of every tick, because every hook carries the profiler's own interceptor.
+    const quiet = make([counter()]);
+    const snapshots = vi.spyOn(quiet, 'snapshot');
+    const views = vi.spyOn(quiet as unknown as { sampleView: () => unknown }, 'sampleView');
+    await quiet.start();
+    await until(() => quiet.store.size >= 4);
+    await quiet.stop();
+    expect(snapshots).not.toHaveBeenCalled();
+    expect(views).not.toHaveBeenCalled();
+
+    let reports = 0;
+    let samples = 0;
+    const listener = definePlugin({
+      name: 'listener',
+      apply(p) {
+        p.hooks.report.tapPromise('listener', async () => void reports++);
+        p.hooks.sample.tap('listener', () => void samples++);
+      },
+    });
+    const watched = make([counter(), listener]);
+    const watchedSnapshots = vi.spyOn(watched, 'snapshot');
+    await watched.start();
+    await until(() => reports >= 3 && samples >= 3);
+    await watched.stop();
+    expect(watchedSnapshots.mock.calls.length).toBeGreaterThanOrEqual(reports);
   });
 
   it('keeps at most maxSamples rows while it runs and in the session', async () => {
@@ -249,7 +305,7 @@ describe('Profiler.stop', () => {
     await new Promise((r) => setTimeout(r, 150));
     events = 7;
     const session = await profiler.stop();
-    expect(session.samples.values['events.count']).toEqual([0, 7]);
+    expect(sessionSeries(session, 'events.count')).toEqual([0, 7]);
   });
 });
 
@@ -291,6 +347,165 @@ describe('rule files edited while the profiler runs', () => {
   });
 });
 
+describe('the tick', () => {
+  it('counts only its own work: a neighbour busy on the event loop while a tick waits is not in overhead()', async () => {
+    // A rule file watched for edits (a stat at each evaluation) and a collect tap that waits a
+    // loop turn: a neighbour that burns 40 ms at every turn of the loop runs while the tick
+    // waits, and must not be counted as the profiler's.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-slices-'));
+    const file = path.join(dir, 'rules.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          {
+            name: 'counter-high',
+            description: 'the counter is high',
+            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 1e9 }] },
+            event: { type: 'alert', params: { id: 'high', severity: 'info', message: 'counter at {{counter.value}}' } },
+          },
+        ],
+      }),
+    );
+    const costs: number[] = [];
+    let last = 0;
+    const waiter = definePlugin({
+      name: 'waiter',
+      apply(p) {
+        p.hooks.collect.tapPromise('waiter', async () => {
+          // the profiler's count of every tick before this one (this tick's counting starts later)
+          const cpuMs = p.overhead().cpuMs;
+          if (last > 0) costs.push(cpuMs - last);
+          last = cpuMs;
+          await new Promise((resolve) => setImmediate(resolve));
+        });
+      },
+    });
+    const profiler = make([counter(), waiter], { rules: [file], watchRules: true, sampleIntervalMs: 50 });
+    let burning = true;
+    const neighbour = () => {
+      if (!burning) return;
+      burnCpu(40);
+      setImmediate(neighbour);
+    };
+    await profiler.start();
+    setImmediate(neighbour);
+    try {
+      await until(() => costs.length >= 8);
+    } finally {
+      burning = false;
+    }
+    await profiler.stop();
+    const sorted = costs.slice(2).sort((a, b) => a - b);
+    // a tick here costs a few ms; one that counted the neighbour would cost 40 ms or more
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(20);
+  });
+
+  it('evaluates and reports at every tick though ticks start a little late, unevenly', async () => {
+    // Every other tick, the loop is blocked just before the next tick is due: that tick starts
+    // 30 ms late, and the one after it less than an interval after it.
+    let ticks = 0;
+    let evaluations = 0;
+    let reports = 0;
+    const jitter = definePlugin({
+      name: 'jitter',
+      apply(p) {
+        p.hooks.sample.tap('jitter', () => {
+          if (++ticks % 2 === 1) setTimeout(() => blockLoop(30), 70).unref();
+        });
+        p.hooks.evaluated.tap('jitter', () => void evaluations++);
+        p.hooks.report.tapPromise('jitter', async () => void reports++);
+      },
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-due-'));
+    const file = path.join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify({ rules: [] }));
+    const profiler = make([counter(), jitter], { rules: [file], sampleIntervalMs: 100 });
+    await profiler.start();
+    await until(() => ticks >= 9);
+    const seen = { ticks, evaluations, reports };
+    await profiler.stop();
+    // the report of the last tick may still be pending; none was skipped before it
+    expect(seen.evaluations).toBe(seen.ticks);
+    expect(seen.reports).toBeGreaterThanOrEqual(seen.ticks - 1);
+  });
+
+  it('isolates a synchronous collect tap that returns a failing or a hanging promise', async () => {
+    const rejecting = definePlugin({
+      name: 'rejecting',
+      metrics: { 'rejecting.value': { unit: 'count', kind: 'gauge', description: 'written, then the promise fails' } },
+      apply(p) {
+        p.hooks.collect.tap('rejecting', (w) => {
+          w.set('rejecting.value', 1);
+          return Promise.reject(new Error('late failure'));
+        });
+      },
+    });
+    const hanging = definePlugin({
+      name: 'hanging',
+      apply(p) {
+        p.hooks.collect.tap('hanging', () => new Promise(() => undefined));
+      },
+    });
+    const profiler = make([counter(), rejecting, hanging], { collectTimeoutMs: 30 });
+    await profiler.start();
+    await until(() => profiler.store.size >= 3);
+    const session = await profiler.stop();
+    const faults = Object.fromEntries(session.faults.map((f) => [f.plugin, f]));
+    expect(faults.rejecting).toMatchObject({ hook: 'collect', message: 'late failure' });
+    expect(faults.hanging!.message).toMatch(/did not finish within 30 ms/);
+    expect(sessionSeries(session, 'rejecting.value').every((v) => v === null)).toBe(true);
+  });
+});
+
+describe('snapshot().metrics', () => {
+  const gauges = definePlugin({
+    name: 'g',
+    metrics: {
+      'g.a': { unit: 'count', kind: 'gauge', description: 'a' },
+      'g.b': { unit: 'mb', kind: 'gauge', description: 'b' },
+      'g.growth': { unit: 'mb_per_minute', kind: 'gauge', description: 'b per minute', derivedFrom: 'g.b' },
+    },
+    apply() {},
+  });
+
+  it('reads each metric from the Store when first read, as of the snapshot, and lists them all in catalogue order', async () => {
+    const profiler = make([gauges]);
+    await profiler.prepare();
+    const store = profiler.store;
+    const t0 = store.originT;
+    const row = (a: number, b: number) => {
+      const values = new Float64Array(store.metricCount).fill(Number.NaN);
+      values[store.indexOf('g.a')!] = a;
+      values[store.indexOf('g.b')!] = b;
+      return values;
+    };
+    store.commit(t0 + 30_000, row(1, 10));
+    store.commit(t0 + 60_000, row(2, 20.0004));
+    const latest = vi.spyOn(store, 'latest');
+    const snapshot = profiler.snapshot();
+    expect(latest).not.toHaveBeenCalled();
+    expect(snapshot.metrics['g.a']).toEqual({ name: 'g.a', unit: 'count', value: 2 });
+    expect(latest).toHaveBeenCalledTimes(1);
+    // a newer sample: what was not read yet still shows the snapshot's sample
+    store.commit(t0 + 61_000, row(3, 30));
+    expect(snapshot.metrics['g.b']).toEqual({ name: 'g.b', unit: 'mb', value: 20 });
+    expect(snapshot.metrics['g.a']!.value).toBe(2);
+    // derived: the slope of g.b over the window ending at the snapshot's sample (10 MB in 30 s)
+    expect(snapshot.metrics['g.growth']!.value).toBeCloseTo(20, 6);
+    expect(Object.keys(snapshot.metrics)).toEqual(store.catalogue().map((info) => info.name));
+    expect('g.b' in snapshot.metrics).toBe(true);
+    expect('g.nothing' in snapshot.metrics).toBe(false);
+    expect(snapshot.metrics['g.nothing']).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(snapshot)).metrics['g.b'].value).toBe(20);
+    expect({ ...snapshot.metrics }['g.a']!.value).toBe(2);
+    expect(() => {
+      (snapshot.metrics as Record<string, unknown>)['g.a'] = null;
+    }).toThrow(TypeError);
+    expect(profiler.snapshot().metrics['g.a']!.value).toBe(3);
+  });
+});
+
 describe('plugins listed twice', () => {
   it('refuses the same plugin object twice, naming it, and applies nothing', async () => {
     let applied = 0;
@@ -298,5 +513,115 @@ describe('plugins listed twice', () => {
     const profiler = make([once, once]);
     await expect(profiler.start()).rejects.toThrow(`plugin "once" is listed twice in the same profiler's plugins`);
     expect(applied).toBe(1);
+  });
+});
+
+describe('work per tick as metrics are added', () => {
+  /**
+   * Counts the Store's work, without timing: each call of one of its methods or getters (private
+   * ones too), and each element read from the catalogue array it hands out (a lookup by index, or
+   * one step of a loop over it).
+   */
+  function countStoreWork(store: Store): { readonly count: number } {
+    const counter = { count: 0 };
+    const isIndex = (key: string | symbol) => typeof key === 'string' && key.length > 0 && key.charCodeAt(0) >= 48 && key.charCodeAt(0) <= 57;
+    for (let proto = Object.getPrototypeOf(store) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (name === 'constructor' || Object.hasOwn(store, name)) continue;
+        const descriptor = Object.getOwnPropertyDescriptor(proto, name)!;
+        if (descriptor.get) {
+          const get = descriptor.get;
+          Object.defineProperty(store, name, { configurable: true, get: () => (counter.count++, get.call(store)) });
+        } else if (typeof descriptor.value === 'function') {
+          const method = descriptor.value as (...args: unknown[]) => unknown;
+          const counted =
+            name === 'catalogue'
+              ? () => {
+                  counter.count++;
+                  const list = method.call(store) as object;
+                  return new Proxy(list, { get: (target, key, receiver) => (isIndex(key) && counter.count++, Reflect.get(target, key, receiver)) });
+                }
+              : (...args: unknown[]) => (counter.count++, method.apply(store, args));
+          Object.defineProperty(store, name, { configurable: true, writable: true, value: counted });
+        }
+      }
+    }
+    return counter;
+  }
+
+  const FIELDS = ['calls', 'errors', 'total_ms', 'cpu_ms', 'latency_p95_ms'];
+
+  /** `n` metrics, written at every collect; with `modules`, five fields of n / 5 modules. */
+  const wide = (n: number, modules: boolean) => {
+    const metrics: Record<string, MetricDeclaration> = {};
+    for (let i = 0; i < n; i++) {
+      const declaration: MetricDeclaration = { unit: 'count', kind: i % 2 === 0 ? 'counter' : 'gauge', description: 'one of many' };
+      if (modules) {
+        const module = { name: `m${Math.floor(i / FIELDS.length)}`, field: FIELDS[i % FIELDS.length]! };
+        metrics[`module.${module.name}.${module.field}`] = { ...declaration, module };
+      } else metrics[`wide.m${i}`] = declaration;
+    }
+    const names = Object.keys(metrics);
+    return definePlugin({
+      name: 'wide',
+      metrics,
+      apply(profiler) {
+        profiler.hooks.collect.tap('wide', (w) => names.forEach((name, i) => w.set(name, i % 7)));
+      },
+    });
+  };
+
+  /**
+   * The store work of one whole tick (collect, commit, sample taps, rules, report) with `n`
+   * metrics: counted between two sample hooks, after the first ticks; the largest of four (a tick
+   * that came early skips its report).
+   */
+  async function workPerTick(n: number, options: { modules?: boolean; rules?: boolean; lookup?: 'by-name' | 'scan' } = {}): Promise<number> {
+    const reader = definePlugin({
+      name: 'reader',
+      apply(profiler) {
+        // A reporter reading the snapshot, and a sample tap reading every metric of the new row.
+        profiler.hooks.report.tapPromise('reader', async (snapshot) => void Object.keys(snapshot.metrics).length);
+        profiler.hooks.sample.tap('reader', (sample) => {
+          for (const info of profiler.store.catalogue()) {
+            if (options.lookup === 'scan') profiler.store.catalogue().find((other) => other.name === info.name);
+            sample.get(info.name);
+          }
+        });
+      },
+    });
+    const profiler = new Profiler(
+      { plugins: [wide(n, options.modules ?? false)], reporters: [reader], ...(options.rules ? {} : { rules: [] }), sampleIntervalMs: 10, maxSamples: 8, watchRules: false },
+      { handleExit: false, warn: () => undefined },
+    );
+    running.push(profiler);
+    const work = countStoreWork(profiler.store);
+    const marks: number[] = [];
+    profiler.hooks.sample.tap({ name: 'mark', stage: -100 }, () => void marks.push(work.count));
+    await profiler.start();
+    await until(() => marks.length >= 7);
+    await profiler.stop();
+    if (options.rules) expect(profiler.evaluation).not.toBeNull();
+    return Math.max(...[2, 3, 4, 5].map((i) => marks[i + 1]! - marks[i]!));
+  }
+
+  /** (work per metric added from 100 to 1,000) / (work per metric added from 10 to 100): 1 when linear. */
+  async function growth(options: Parameters<typeof workPerTick>[1]): Promise<number> {
+    const [w10, w100, w1000] = [await workPerTick(10, options), await workPerTick(100, options), await workPerTick(1000, options)];
+    expect(w10).toBeGreaterThan(0);
+    return (w1000 - w100) / 900 / ((w100 - w10) / 90);
+  }
+
+  it('grows linearly with the metrics: collect, commit, sample taps and report', async () => {
+    expect(await growth({})).toBeLessThanOrEqual(1.1);
+  });
+
+  it('grows linearly with the metrics, the default rules included, for plain and module metrics', async () => {
+    expect(await growth({ rules: true })).toBeLessThanOrEqual(1.1);
+    expect(await growth({ rules: true, modules: true })).toBeLessThanOrEqual(1.1);
+  });
+
+  it('sees a tick that grows faster: a tap that scans the catalogue for each metric', async () => {
+    expect(await growth({ lookup: 'scan' })).toBeGreaterThan(5);
   });
 });

@@ -17,6 +17,7 @@ import type {
   MetricInfo,
   Overhead,
   Plugin,
+  Provisions,
   ResolvedConfig,
   Sample,
   SampleWriter,
@@ -66,6 +67,11 @@ export class Profiler {
   private prepared = false;
   private rules: RulesStage | null = null;
   private row: Float64Array = new Float64Array(0);
+  /** Per column: 1 when its metric is unavailable (writes are ignored), read per write instead of its info. */
+  private unavailable: Uint8Array = new Uint8Array(0);
+  /** Per column: the collect tap (TapWriter serial) that wrote it last, so a failed tap's writes can be undone. */
+  private writers: Int32Array = new Int32Array(0);
+  private lastWriterSerial = 0;
   private timer: NodeJS.Timeout | null = null;
   private nextTickAt = 0;
   private tickInFlight: Promise<void> | null = null;
@@ -77,11 +83,14 @@ export class Profiler {
   private lastRulesError: string | null = null;
   /** sha256 of each rule file in force at the last evaluation (null before the first). */
   private rulesInForce: Map<string, string> | null = null;
+  /** The stage's `revision` at the last check of `rulesInForce` (nothing to report while it is the same). */
+  private rulesRevision = -1;
   private readonly faults = new Map<string, Fault>();
   private readonly warned = new Set<string>();
   private readonly records: SessionRecords = { recommendations: new Map(), alerts: [] };
   private readonly cpu = { micros: 0, ticks: 0 };
   private exitHandlers: Array<[string, (...args: unknown[]) => void]> = [];
+  private readonly offers = new Map<keyof Provisions, unknown[]>();
 
   constructor(config: LoadlightConfig = {}, options: ProfilerOptions = {}) {
     this.context = options;
@@ -192,10 +201,19 @@ export class Profiler {
     const index = this.store.declare(info);
     if (this.row.length <= index) {
       // Grow geometrically: declaring thousands of module metrics one by one must stay linear.
-      const grown = new Float64Array(Math.max(16, index + 1, this.row.length * 2)).fill(NaN);
+      const length = Math.max(16, index + 1, this.row.length * 2);
+      const grown = new Float64Array(length).fill(NaN);
       grown.set(this.row);
       this.row = grown;
+      const unavailable = new Uint8Array(length);
+      unavailable.set(this.unavailable);
+      this.unavailable = unavailable;
+      const writers = new Int32Array(length);
+      writers.set(this.writers);
+      this.writers = writers;
     }
+    // A declaration may replace an earlier one of the same name (the store keeps the newest).
+    this.unavailable[index] = info.unavailable ? 1 : 0;
     return info;
   }
 
@@ -204,6 +222,23 @@ export class Profiler {
     const info = this.store.info(name);
     if (!info) throw new LoadlightError('METRIC_INVALID', `cannot mark unknown metric "${name}" unavailable`);
     info.unavailable = reason;
+    const index = this.store.indexOf(name);
+    if (index !== undefined) this.unavailable[index] = 1;
+  }
+
+  /**
+   * Offers something of a plugin to the others under `name` (`'trace'`: a recorder of timed work
+   * that trace exporters read); core never looks inside. Offer in `apply()`.
+   */
+  provide<K extends keyof Provisions>(name: K, value: Provisions[K]): void {
+    const offered = this.offers.get(name);
+    if (offered) offered.push(value);
+    else this.offers.set(name, [value]);
+  }
+
+  /** What plugins offered under `name`, in the order they were applied. */
+  provided<K extends keyof Provisions>(name: K): ReadonlyArray<Provisions[K]> {
+    return (this.offers.get(name) ?? []) as Array<Provisions[K]>;
   }
 
   /** Prints `[loadlight] message` once per distinct message. */
@@ -243,23 +278,21 @@ export class Profiler {
     };
   }
 
-  /** What live reporters render: latest values, the latest evaluation, faults, overhead. */
+  /**
+   * What live reporters render: latest values, the latest evaluation, faults, overhead.
+   * `metrics` is read from the Store as it is read (a status line reads a handful of the hundreds
+   * there may be): each metric's value is computed the first time it is read, as of the
+   * snapshot's sample, and listing the record (`Object.keys`, `JSON.stringify`) computes them all.
+   */
   snapshot(): Snapshot {
     const t = this.store.latestTime() ?? Date.now();
-    const metrics: Record<string, SnapshotMetric> = {};
-    for (const info of this.store.catalogue()) {
-      const value = info.derivedFrom ? this.store.window(info.name, this.config.windowSeconds).slopePerMinute : this.store.latest(info.name);
-      const metric: SnapshotMetric = { name: info.name, unit: info.unit, value };
-      if (info.module) metric.module = info.module.name;
-      metrics[info.name] = metric;
-    }
     return {
       sessionId: this.sessionId,
       t,
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
       samples: this.store.size,
-      metrics,
+      metrics: snapshotMetrics(this.store, t, this.config.windowSeconds),
       evaluation: this.latestEvaluation,
       faults: this.faultList(),
       rulesError: this.rules?.error ?? null,
@@ -317,25 +350,36 @@ export class Profiler {
     const timeoutMs = () => this.config.collectTimeoutMs;
     for (const name of ISOLATED_ASYNC) {
       const hook = this.hooks[name] as unknown as { intercept(i: { register(tap: Tap): Tap }): void };
+      const bounded = name === 'collect' || name === 'report';
       hook.intercept({
         register: (tap) => {
           const original = tap as RegisteredTap;
-          const fn = async (...args: unknown[]) => {
-            let callArgs = args;
-            let writer: TapWriter | null = null;
-            if (name === 'collect') {
-              writer = new TapWriter(this, original.name, args[0] as SampleWriter);
-              callArgs = [writer];
-            }
+          const fn = (...args: unknown[]): Promise<unknown> => {
+            const writer = name === 'collect' ? new TapWriter(this, original.name, args[0] as SampleWriter) : null;
+            const callArgs = writer ? [writer] : args;
+            let running: unknown;
             try {
-              const running = callTap(original, callArgs);
-              await (name === 'collect' || name === 'report' ? withTimeout(running, timeoutMs()) : running);
+              running = original.type === 'async' ? callTap(original, callArgs) : original.fn(...callArgs);
             } catch (error) {
               writer?.discard();
-              this.recordFault(original.name, name, error);
-            } finally {
               writer?.close();
+              this.recordFault(original.name, name, error);
+              return SETTLED;
             }
+            // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
+            if (!isThenable(running)) {
+              writer?.close();
+              return SETTLED;
+            }
+            const settled = bounded ? withTimeout(Promise.resolve(running), timeoutMs()) : Promise.resolve(running);
+            return settled.then(
+              () => writer?.close(),
+              (error: unknown) => {
+                writer?.discard();
+                writer?.close();
+                this.recordFault(original.name, name, error);
+              },
+            );
           };
           return { ...tap, type: 'promise', fn } as Tap;
         },
@@ -370,14 +414,30 @@ export class Profiler {
       this.recordFault(plugin, 'collect', new Error(`wrote ${typeof value} to metric "${name}"; expected a number or null`));
       return undefined;
     }
-    if (this.store.catalogue()[index]!.unavailable) return undefined;
+    if (this.unavailable[index] === 1) return undefined;
     this.row[index] = value === null || !Number.isFinite(value) ? NaN : value;
     return index;
   }
 
-  /** @internal */
-  clearValue(index: number): void {
-    this.row[index] = NaN;
+  /** @internal a serial for a collect tap's writer this tick (never 0, unique for 2^31 writers). */
+  nextWriterSerial(): number {
+    this.lastWriterSerial = this.lastWriterSerial === 0x7fffffff ? 1 : this.lastWriterSerial + 1;
+    return this.lastWriterSerial;
+  }
+
+  /** @internal records that the writer `serial` wrote column `index`. */
+  claimValue(index: number, serial: number): void {
+    this.writers[index] = serial;
+  }
+
+  /**
+   * @internal undoes the writes of writer `serial` (its tap failed or timed out). Scans every
+   * column, but only then: a write costs one store in a typed array, nothing grows with them.
+   */
+  clearValues(serial: number): void {
+    const writers = this.writers;
+    const row = this.row;
+    for (let i = 0; i < row.length; i++) if (writers[i] === serial) row[i] = NaN;
   }
 
   private schedule(): void {
@@ -393,44 +453,79 @@ export class Profiler {
     this.timer.unref();
   }
 
+  /**
+   * One tick: collect, commit, the sample hook, the rules (when due), the report. Its CPU is
+   * counted in synchronous slices: the start of the collect taps, then everything after they
+   * settled, which runs in one piece (the rules wait only the first time an evaluation shape is
+   * seen, on promises alone, and that wait is counted with them).
+   */
   private async tick(final = false): Promise<void> {
     if (this.phase !== 'running' && !final) return;
-    const before = process.cpuUsage();
-    let spent = 0;
+    let slice = process.cpuUsage();
     const t = Date.now();
     this.row.fill(NaN);
     const writer: SampleWriter = { t, set: () => undefined };
     const collecting = this.hooks.collect.promise(writer);
-    spent += cpuSince(before);
+    this.count(slice);
     await collecting;
 
-    const resumed = process.cpuUsage();
+    slice = process.cpuUsage();
     const position = this.store.commit(t, this.row);
-    if (this.hooks.sample.isUsed()) this.hooks.sample.call(this.sampleView(t, position));
-    if (this.rules && t - this.lastEvaluatedAt >= this.config.evaluateEveryMs - 1) await this.evaluate(t);
-    if (!final && this.hooks.report.isUsed() && !this.reportInFlight && t - this.lastReportedAt >= this.config.reportIntervalMs - 1) {
+    if (hasTaps(this.hooks.sample)) this.hooks.sample.call(this.sampleView(t, position));
+    if (this.rules && this.due(t, this.lastEvaluatedAt, this.config.evaluateEveryMs)) {
+      const waiting = this.evaluate(t);
+      if (waiting) await waiting;
+    }
+    if (!final && hasTaps(this.hooks.report) && !this.reportInFlight && this.due(t, this.lastReportedAt, this.config.reportIntervalMs)) {
       this.lastReportedAt = t;
       this.reportInFlight = true;
       void this.hooks.report.promise(this.snapshot()).finally(() => {
         this.reportInFlight = false;
       });
     }
-    spent += cpuSince(resumed);
-    this.cpu.micros += spent;
+    this.count(slice);
     this.cpu.ticks++;
     this.schedule();
   }
 
-  private async evaluate(t: number): Promise<void> {
+  /**
+   * Whether work done every `everyMs` (last at `last`) is due at the tick at `t`. Ticks keep their
+   * phase but each may start late by a few ms (a busy event loop): half a sample interval of
+   * slack, so that a tick that started earlier after its predecessor than the interval (because
+   * that one was late) still counts, and an every-tick evaluation or report is never skipped.
+   */
+  private due(t: number, last: number, everyMs: number): boolean {
+    return t - last >= everyMs - this.config.sampleIntervalMs / 2;
+  }
+
+  /** Adds the CPU time since `slice` (a `process.cpuUsage()`) to the profiler's own. */
+  private count(slice: NodeJS.CpuUsage): void {
+    const d = process.cpuUsage(slice);
+    this.cpu.micros += d.user + d.system;
+  }
+
+  /** Runs the rules at `t`: synchronously when the stage can, else a Promise to wait for. */
+  private evaluate(t: number): Promise<void> | undefined {
     const rules = this.rules!;
     this.lastEvaluatedAt = t;
-    let evaluation: Evaluation;
+    let result: Evaluation | Promise<Evaluation>;
     try {
-      evaluation = await rules.evaluate(t);
+      result = rules.evaluateSoon(t);
     } catch (error) {
       this.recordFault('rules', 'evaluate', error);
-      return;
+      return undefined;
     }
+    if (!(result instanceof Promise)) {
+      this.evaluated(rules, result);
+      return undefined;
+    }
+    return result.then(
+      (evaluation) => this.evaluated(rules, evaluation),
+      (error: unknown) => this.recordFault('rules', 'evaluate', error),
+    );
+  }
+
+  private evaluated(rules: RulesStage, evaluation: Evaluation): void {
     this.reportRuleChanges(rules);
     this.latestEvaluation = evaluation;
     this.recordEvaluation(evaluation);
@@ -440,6 +535,8 @@ export class Profiler {
 
   /** Says when edited rule files took effect, or were rejected (the last good rules then stay). */
   private reportRuleChanges(rules: RulesStage): void {
+    if (rules.revision === this.rulesRevision) return;
+    this.rulesRevision = rules.revision;
     const inForce = new Map(rules.files.map((f) => [f.file, f.sha256]));
     const changed = this.rulesInForce === null ? [] : [...inForce].filter(([file, sha]) => this.rulesInForce!.get(file) !== sha);
     this.rulesInForce = inForce;
@@ -514,9 +611,75 @@ export class Profiler {
   }
 }
 
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return d.user + d.system;
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * `Snapshot.metrics`, computed as read: a read-only record of every metric declared when the
+ * snapshot was taken, in catalogue order, each `SnapshotMetric` built on its first read (and kept).
+ * Values are those of the sample at `t`: the latest value while no newer sample was committed
+ * (`store.latest`), the value at `t` after that; a metric derived from another (`derivedFrom`)
+ * shows its source's slope per minute over the window ending at `t`. Being a Proxy, it cannot be
+ * passed to `structuredClone` or `postMessage` as it is: spread or `JSON.stringify` it first.
+ */
+function snapshotMetrics(store: Store, t: number, windowSeconds: number): Record<string, SnapshotMetric> {
+  const count = store.metricCount;
+  const target: Record<string, SnapshotMetric> = {};
+  const read = (name: string): SnapshotMetric | undefined => {
+    if (Object.hasOwn(target, name)) return target[name];
+    const index = store.indexOf(name);
+    if (index === undefined || index >= count) return undefined;
+    const info = store.catalogue()[index]!;
+    let value: number | null;
+    if (info.derivedFrom) value = store.window(name, windowSeconds, t).slopePerMinute;
+    else if (store.latestTime() === t) value = store.latest(name);
+    else value = store.window(name, 0.001, t).last; // the sample at t alone
+    const metric: SnapshotMetric = { name, unit: info.unit, value };
+    if (info.module) metric.module = info.module.name;
+    Object.defineProperty(target, name, { value: metric, enumerable: true, configurable: true });
+    return metric;
+  };
+  const names = (): string[] => {
+    const catalogue = store.catalogue();
+    const out = new Array<string>(count);
+    for (let i = 0; i < count; i++) out[i] = catalogue[i]!.name;
+    return out;
+  };
+  // util.inspect shows a Proxy's target: show the whole record instead.
+  Object.defineProperty(target, INSPECT, {
+    value(this: Record<string, SnapshotMetric>, _depth: number, options: object, inspect: (value: unknown, options: object) => string) {
+      return inspect({ ...this }, options);
+    },
+    configurable: true,
+  });
+  const refuse = () => false;
+  return new Proxy(target, {
+    get: (object, key, receiver) => (typeof key === 'string' ? (read(key) ?? Reflect.get(object, key, receiver)) : Reflect.get(object, key, receiver)),
+    has: (object, key) => (typeof key === 'string' && read(key) !== undefined) || Reflect.has(object, key),
+    ownKeys: () => names(),
+    getOwnPropertyDescriptor: (object, key) => {
+      if (typeof key === 'string') read(key);
+      return Reflect.getOwnPropertyDescriptor(object, key);
+    },
+    set: refuse,
+    defineProperty: refuse,
+    deleteProperty: refuse,
+  });
+}
+
+/** What an isolated tap that finished synchronously returns (its hook awaits a promise). */
+const SETTLED: Promise<void> = Promise.resolve();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Whether a plugin tapped the hook. Not tapable's `isUsed()`: it also counts interceptors, and
+ * every hook has ours (isolateHooks), so a report snapshot (linear in the metrics) would be
+ * built at every tick with no reporter at all.
+ */
+function hasTaps(hook: { taps: readonly unknown[] }): boolean {
+  return hook.taps.length > 0;
 }
 
 function transitionRecord(transition: AlertTransition): SessionRecords['alerts'][number] {
@@ -535,7 +698,7 @@ function transitionRecord(transition: AlertTransition): SessionRecords['alerts']
 /** The writer one collect tap sees: its writes can be discarded when the tap fails or times out. */
 class TapWriter implements SampleWriter {
   readonly t: number;
-  private readonly written: number[] = [];
+  private readonly serial: number;
   private closed = false;
 
   constructor(
@@ -544,16 +707,17 @@ class TapWriter implements SampleWriter {
     parent: SampleWriter,
   ) {
     this.t = parent.t;
+    this.serial = profiler.nextWriterSerial();
   }
 
   set(name: string, value: number | null): void {
     if (this.closed) return;
     const index = this.profiler.writeValue(name, value, this.plugin);
-    if (index !== undefined) this.written.push(index);
+    if (index !== undefined) this.profiler.claimValue(index, this.serial);
   }
 
   discard(): void {
-    for (const index of this.written) this.profiler.clearValue(index);
+    this.profiler.clearValues(this.serial);
   }
 
   close(): void {

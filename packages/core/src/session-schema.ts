@@ -1,5 +1,8 @@
 import type { JsonSchema } from './validate.js';
 
+/** The `schemaVersion` of the session profiles this loadlight writes. */
+export const SESSION_SCHEMA_VERSION = 2;
+
 const num = { type: 'number' };
 const nullableNumber = { type: ['number', 'null'] };
 const nullableString = { type: ['string', 'null'] };
@@ -7,6 +10,50 @@ const dateTime = { type: 'string', format: 'date-time' };
 const level = { enum: ['green', 'yellow', 'red'] };
 const unit = {
   enum: ['percent', 'ratio', 'ms', 'ms_per_minute', 'mb', 'mb_per_minute', 'bytes', 'bytes_per_second', 'count', 'per_minute', 'fps', 'seconds', 'load'],
+};
+
+/** A computed metric's formula (see MetricFormula in types.ts). */
+const formula = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'of'],
+      properties: { op: { enum: ['per_minute', 'percent_of_interval'] }, of: { type: 'string', minLength: 1 } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'of', 'by'],
+      properties: { op: { const: 'ratio' }, of: { type: 'string', minLength: 1 }, by: { type: 'string', minLength: 1 } },
+    },
+  ],
+};
+
+/** A series: dense (one value per time, null where missing), sparse (`at` rows, `v` values) or runs (`runs` lengths, `v` values). */
+const series = {
+  type: ['array', 'object'],
+  if: { type: 'array' },
+  then: { items: nullableNumber },
+  else: {
+    if: { properties: { runs: true }, required: ['runs'] },
+    then: {
+      additionalProperties: false,
+      required: ['runs', 'v'],
+      properties: {
+        runs: { type: 'array', items: { type: 'integer', minimum: 1 } },
+        v: { type: 'array', items: nullableNumber },
+      },
+    },
+    else: {
+      additionalProperties: false,
+      required: ['at', 'v'],
+      properties: {
+        at: { type: 'array', items: { type: 'integer', minimum: 0 } },
+        v: { type: 'array', items: num },
+      },
+    },
+  },
 };
 
 const evidence = {
@@ -73,7 +120,7 @@ const moduleProfile = {
 /** JSON Schema (draft 2020-12) of a session profile, as written by @loadlight/reporter-json. */
 export const sessionProfileSchema: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://loadlight.dev/schemas/session-profile-1.json',
+  $id: 'https://loadlight.dev/schemas/session-profile-2.json',
   title: 'loadlight session profile',
   type: 'object',
   required: [
@@ -98,7 +145,7 @@ export const sessionProfileSchema: JsonSchema = {
     'actions',
   ],
   properties: {
-    schemaVersion: { const: 1 },
+    schemaVersion: { const: SESSION_SCHEMA_VERSION },
     sessionId: { type: 'string', minLength: 1 },
     startedAt: dateTime,
     endedAt: dateTime,
@@ -154,15 +201,25 @@ export const sessionProfileSchema: JsonSchema = {
           module: { type: 'string' },
           unavailable: { type: 'string' },
           derivedFrom: { type: 'string' },
+          formula,
         },
       },
     },
     samples: {
       type: 'object',
-      required: ['t', 'values'],
+      description:
+        "Sample times (ms since the epoch, oldest first) and the values of every metric with samples of its own, each series " +
+        'in the shortest of three forms: dense (one value per time, null where missing), sparse ({ at: row indices, ascending; ' +
+        'v: their values }; other rows missing) or runs ({ runs: lengths; v: values, null for missing }: v[i] for runs[i] rows). Values are held at the resolution of their unit (ms to 0.001, percent, per_minute, fps and load to 0.01, ' +
+        'mb to 0.001, ratio to 0.0001, bytes_per_second to 1; count, bytes and other units exactly). A computed metric (its ' +
+        'catalogue entry has a formula: calls_per_minute, latency_mean_ms, cpu_percent of a module) has no series here: ' +
+        "sessionSeries() of @loadlight/core computes it from its operands and the intervals (from `since` for the first row), " +
+        'rounded to its unit, as the Store does. A derived metric (derivedFrom) has no series.',
+      required: ['t', 'since', 'values'],
       properties: {
         t: { type: 'array', items: num },
-        values: { type: 'object', additionalProperties: { type: 'array', items: nullableNumber } },
+        since: num,
+        values: { type: 'object', additionalProperties: series },
       },
     },
     statistics: { type: 'object', additionalProperties: statistics },

@@ -1,5 +1,5 @@
 import { LoadlightError } from './errors.js';
-import type { MetricInfo, MetricStatistics } from './types.js';
+import type { MetricFormula, MetricInfo, MetricStatistics, MetricUnit } from './types.js';
 
 export interface WindowStats {
   /** Samples in the window that hold a value. */
@@ -57,42 +57,945 @@ export function statistics(values: ArrayLike<number | null>): MetricStatistics {
 }
 
 /**
- * Columnar ring buffers: one Float64Array per metric plus one of times, all of `capacity`
- * rows. NaN marks a missing value. Memory is fixed once a metric is declared.
+ * How finely the Store holds the values of a unit: in steps of `1 / scale`. A `rounded` unit's
+ * values are rounded to the nearest step when committed (a latency in ms to 1 us); any other
+ * unit's values are held exactly as written. Values the compact encoding cannot hold (not a
+ * whole number of steps, beyond 2^48 steps, infinite) are kept as written, 8 bytes each.
+ */
+export interface UnitResolution {
+  scale: number;
+  rounded: boolean;
+}
+
+const UNIT_RESOLUTION: Readonly<Record<MetricUnit, UnitResolution>> = Object.freeze({
+  percent: { scale: 100, rounded: true },
+  ratio: { scale: 10_000, rounded: true },
+  ms: { scale: 1000, rounded: true },
+  ms_per_minute: { scale: 1000, rounded: true },
+  mb: { scale: 1000, rounded: true },
+  mb_per_minute: { scale: 1000, rounded: true },
+  bytes: { scale: 1, rounded: false },
+  bytes_per_second: { scale: 1, rounded: true },
+  count: { scale: 1, rounded: false },
+  per_minute: { scale: 100, rounded: true },
+  fps: { scale: 100, rounded: true },
+  seconds: { scale: 1000, rounded: true },
+  load: { scale: 100, rounded: true },
+});
+
+/** An unknown unit (a plugin in plain JavaScript): exact, whole numbers held compactly. */
+const EXACT: UnitResolution = Object.freeze({ scale: 1, rounded: false });
+
+/** The resolution values of `unit` are held at (see `UnitResolution`). */
+export function resolutionOf(unit: string): UnitResolution {
+  return Object.hasOwn(UNIT_RESOLUTION, unit) ? UNIT_RESOLUTION[unit as MetricUnit] : EXACT;
+}
+
+/** The value a `rounded` unit holds for `value` (others hold `value` itself). */
+export function atResolution(value: number, unit: string): number {
+  const { scale, rounded } = resolutionOf(unit);
+  return rounded ? toSteps(value, scale) : value;
+}
+
+/** `value` rounded to the nearest `1 / scale` (-0 to 0); kept as it is when not finite or beyond 2^48 steps. */
+function toSteps(value: number, scale: number): number {
+  const k = Math.round(value * scale);
+  // NaN and infinities fail the test (|NaN| <= x is false) and are kept.
+  return Math.abs(k) <= MAX_STEPS ? (k === 0 ? 0 : k / scale) : value;
+}
+
+/**
+ * The name of a formula's operand `of` for computed metric `name`: `of` itself when dotted, else
+ * the metric beside `name` (`calls` of `module.ocr.calls_per_minute` is `module.ocr.calls`).
+ */
+export function formulaOperand(name: string, of: string): string {
+  return of.includes('.') ? of : `${name.slice(0, name.lastIndexOf('.') + 1)}${of}`;
+}
+
+/**
+ * Computes a metric's formula (see `MetricFormula`) over `count` rows, in place: `values[j]`
+ * holds the `of` operand's value in row j (NaN: missing) and becomes the computed one (NaN: none);
+ * `second[j]` is the `by` operand's value (ratio) or the row's interval in ms (per_minute,
+ * percent_of_interval). Results are rounded to the resolution of `unit`, as stored values are.
+ * The Store and `sessionSeries` both compute with this, so that a series read back from a
+ * session file equals the Store's to the bit.
+ */
+export function applyFormula(op: MetricFormula['op'], unit: string, values: Float64Array, second: ArrayLike<number>, count: number): void {
+  if (op === 'ratio') {
+    for (let j = 0; j < count; j++) {
+      const by = second[j]!;
+      values[j] = by !== 0 ? values[j]! / by : Number.NaN;
+    }
+  } else {
+    const per = op === 'per_minute' ? 60_000 : 100;
+    for (let j = 0; j < count; j++) {
+      const interval = second[j]!;
+      values[j] = interval > 0 ? (values[j]! * per) / interval : Number.NaN;
+    }
+  }
+  const { scale, rounded } = resolutionOf(unit);
+  if (rounded) for (let j = 0; j < count; j++) values[j] = toSteps(values[j]!, scale);
+}
+
+export interface StoreOptions {
+  /**
+   * Rows per compressed block. Default 256 (fewer for a capacity under 2,048: an eighth of it,
+   * a power of two, at least 8). The ring drops whole blocks, so up to `blockRows - 1` rows older
+   * than the capacity are still held (never read).
+   */
+  blockRows?: number;
+}
+
+/*
+ * Encoding. Each metric with samples of its own has a column; a column is held per block of rows
+ * (256 by default) on the value in whole steps of its unit (`k`, see UnitResolution), as tokens:
+ *   - a delta: the row holds k = the previous present k + d (d != 0);
+ *   - a run of n rows repeating the previous present k;
+ *   - a run of n missing rows;
+ *   - a raw value: 8 bytes of a float64 the steps cannot hold; the previous k is unchanged.
+ * A token is one number x = payload * 4 + tag, written in 7-bit groups meant to be read from
+ * right to left: the rightmost byte holds the lowest group, every byte but the leftmost has its
+ * high bit set. Reads go from the newest row back, as windows do, and stop where the window
+ * ends. The block being filled keeps each column's tokens in a shared arena, a run extended in
+ * place as it grows; its anchor (the k of the latest present value) is the live `lastK`.
+ *
+ * A full block is sealed into one Uint8Array with an offset table: per column its anchor (LEB128
+ * of zigzag(k after the block's last row) * 4 + mode), then its data in the shortest of three
+ * modes:
+ *   - direct: the tokens above;
+ *   - relative: tokens against a reference column's value in the same row (a delta is from the
+ *     reference, a repeat run means "as the reference", missing included). The reference is
+ *     the first column of the same unit, name prefix and first word of the last part
+ *     (`module.x.latency_p95_ms` has `module.x.latency_min_ms`), else of the same unit and
+ *     prefix (`latency_min_ms` has `total_ms`): a module called once in a tick has
+ *     min = max = p50 = p95 = p99 = total;
+ *   - packed: every present value's steps less the least, in `width` bits (noisy columns
+ *     present in every row), after a presence bitmap when some rows are missing.
+ */
+const TAG_DELTA = 0;
+const TAG_REPEAT = 1;
+const TAG_RAW = 2;
+const TAG_MISSING = 3;
+/** How a sealed block holds a column (the low 2 bits of its anchor). */
+const MODE_DIRECT = 0;
+const MODE_RELATIVE = 1;
+const MODE_PACKED = 2;
+/** Steps beyond this are held raw (deltas then stay within 2^50, tokens within 2^52: exact in a double). */
+const MAX_STEPS = 2 ** 48;
+const EMPTY = new Uint8Array(0);
+const raw64 = new Float64Array(1);
+const rawBytes = new Uint8Array(raw64.buffer);
+
+function zigzag(d: number): number {
+  return d >= 0 ? d * 2 : -d * 2 - 1;
+}
+
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+function lebLength(x: number): number {
+  let n = 1;
+  while (x >= 128) {
+    x = Math.floor(x / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Writes token `x` at `bytes[at]` (the caller made room: at most 8 bytes); returns where it ends. */
+function putToken(bytes: Uint8Array, at: number, x: number): number {
+  if (x < 128) {
+    bytes[at] = x;
+    return at + 1;
+  }
+  const end = at + lebLength(x);
+  let i = end - 1;
+  let y = x;
+  while (i > at) {
+    bytes[i--] = (y % 128) | 128;
+    y = Math.floor(y / 128);
+  }
+  bytes[at] = y;
+  return end;
+}
+
+/** Reads token x ending before `end` (the bytes of one token, right to left). */
+function readBack(bytes: Uint8Array, end: number): number {
+  let b = bytes[--end]!;
+  let x = b & 127;
+  let m = 128;
+  while (b >= 128) {
+    b = bytes[--end]!;
+    x += (b & 127) * m;
+    m *= 128;
+  }
+  return x;
+}
+
+/** The steps a decoded value stands for, or NaN when it was held raw. */
+function stepsOf(v: number, scale: number): number {
+  const k = Math.round(v * scale);
+  return k / scale === v && k <= MAX_STEPS && k >= -MAX_STEPS ? k : Number.NaN;
+}
+
+interface Block {
+  bytes: Uint8Array;
+  /** Where each column's stream (anchor, then tokens) starts; `offsets[columns]` is the end. */
+  offsets: Uint16Array | Uint32Array;
+  /** Columns that existed when the block was sealed; later ones are missing in it. */
+  columns: number;
+}
+
+function grownInt32(from: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const to = new Int32Array(size);
+  to.set(from);
+  return to;
+}
+
+function grownFloat64(from: Float64Array, size: number): Float64Array<ArrayBuffer> {
+  const to = new Float64Array(size);
+  to.set(from);
+  return to;
+}
+
+/** The encoded columns: sealed blocks plus the block being filled. */
+class Columns {
+  readonly blockRows: number;
+  count = 0;
+  scale = new Float64Array(16);
+  rounded = new Int32Array(16);
+  /** The reference column (relative mode), or -1. */
+  ref = new Int32Array(16);
+  /** k of each column's latest present (non-raw) value: the open block's anchor. */
+  lastK = new Float64Array(16);
+  /** Each column's stream in the arena: start, length, room. */
+  start = new Int32Array(16);
+  length = new Int32Array(16);
+  room = new Int32Array(16);
+  /** Where the column's last token starts when it is a run (to extend it), else -1. */
+  runAt = new Int32Array(16);
+  arena = new Uint8Array(1024);
+  arenaUsed = 0;
+  blocks: Block[] = [];
+  /** Block number of `blocks[0]`; block b holds rows [b * blockRows, (b + 1) * blockRows). */
+  firstBlock = 0;
+  /** Block number being filled. */
+  openBlock = 0;
+  /** For sealing: a column's and its reference's values in the open block, and a stream. */
+  private readonly values: Float64Array;
+  private readonly refValues: Float64Array;
+  private readonly relative: Uint8Array;
+  private readonly reader: Cursor;
+
+  constructor(blockRows: number) {
+    this.blockRows = blockRows;
+    this.values = new Float64Array(blockRows);
+    this.refValues = new Float64Array(blockRows);
+    this.relative = new Uint8Array(blockRows * 9 + 16);
+    this.reader = new Cursor(this);
+  }
+
+  get bytes(): number {
+    let bytes = this.arena.byteLength + this.values.byteLength + this.refValues.byteLength + this.relative.byteLength;
+    for (const block of this.blocks) bytes += block.bytes.byteLength + block.offsets.byteLength;
+    const perColumn = this.scale.byteLength + this.rounded.byteLength + this.ref.byteLength + this.lastK.byteLength;
+    return bytes + perColumn + this.start.byteLength + this.length.byteLength + this.room.byteLength + this.runAt.byteLength;
+  }
+
+  /** A new column; `rowsBefore` rows of the open block are missing in it. */
+  add(resolution: UnitResolution, rowsBefore: number, ref: number): number {
+    const c = this.count;
+    if (c === this.scale.length) {
+      const size = Math.ceil(c * 1.5);
+      this.scale = grownFloat64(this.scale, size);
+      this.rounded = grownInt32(this.rounded, size);
+      this.ref = grownInt32(this.ref, size);
+      this.lastK = grownFloat64(this.lastK, size);
+      this.start = grownInt32(this.start, size);
+      this.length = grownInt32(this.length, size);
+      this.room = grownInt32(this.room, size);
+      this.runAt = grownInt32(this.runAt, size);
+    }
+    this.count++;
+    this.scale[c] = resolution.scale;
+    this.rounded[c] = resolution.rounded ? 1 : 0;
+    this.ref[c] = ref;
+    this.lastK[c] = 0;
+    this.start[c] = this.arenaUsed;
+    this.length[c] = 0;
+    this.room[c] = 0;
+    this.runAt[c] = -1;
+    if (rowsBefore > 0) this.extendRun(c, TAG_MISSING, rowsBefore);
+    return c;
+  }
+
+  /** Appends one row's value to a column. */
+  append(c: number, v: number): void {
+    if (v !== v) {
+      this.extendRun(c, TAG_MISSING, 1);
+      return;
+    }
+    const scale = this.scale[c]!;
+    let k = this.rounded[c] === 1 ? Math.round(v * scale) : v * scale;
+    if (k <= MAX_STEPS && k >= -MAX_STEPS && (this.rounded[c] === 1 || Number.isInteger(k))) {
+      if (k === 0) k = 0; // -0 is held as 0
+      const d = k - this.lastK[c]!;
+      if (d === 0) {
+        this.extendRun(c, TAG_REPEAT, 1);
+        return;
+      }
+      this.lastK[c] = k;
+      this.runAt[c] = -1;
+      this.token(c, zigzag(d) * 4);
+      return;
+    }
+    // Not a whole number of steps, too large, or infinite: kept as written.
+    this.reserve(c, 9);
+    raw64[0] = v;
+    const at = this.start[c]! + this.length[c]!;
+    this.arena.set(rawBytes, at);
+    this.arena[at + 8] = TAG_RAW;
+    this.length[c]! += 9;
+    this.runAt[c] = -1;
+  }
+
+  private extendRun(c: number, tag: number, rows: number): void {
+    const at = this.runAt[c]!;
+    if (at >= 0) {
+      const x = readBack(this.arena, this.start[c]! + this.length[c]!);
+      if (x % 4 === tag) {
+        this.length[c] = at;
+        this.token(c, ((x - tag) / 4 + rows) * 4 + tag);
+        return;
+      }
+    }
+    this.runAt[c] = this.length[c]!;
+    this.token(c, rows * 4 + tag);
+  }
+
+  /** Writes token `x` at the end of column `c`'s stream. */
+  private token(c: number, x: number): void {
+    this.reserve(c, 8);
+    const at = this.start[c]! + this.length[c]!;
+    this.length[c] = putToken(this.arena, at, x) - this.start[c]!;
+  }
+
+  /** Makes room for `n` more bytes in column `c`'s stream. */
+  private reserve(c: number, n: number): void {
+    const length = this.length[c]!;
+    if (length + n <= this.room[c]!) return;
+    const room = Math.max(16, length + n, this.room[c]! * 2);
+    if (this.arenaUsed + room > this.arena.length) {
+      this.repack(c, room);
+      return;
+    }
+    this.arena.copyWithin(this.arenaUsed, this.start[c]!, this.start[c]! + length);
+    this.start[c] = this.arenaUsed;
+    this.room[c] = room;
+    this.arenaUsed += room;
+  }
+
+  /** A new arena holding every column's stream without the holes moves left, `c` with `room`. */
+  private repack(c: number, room: number): void {
+    let total = 0;
+    for (let i = 0; i < this.count; i++) total += i === c ? room : this.room[i]!;
+    const arena = new Uint8Array(Math.ceil(total * 1.25) + 64);
+    let at = 0;
+    for (let i = 0; i < this.count; i++) {
+      arena.set(this.arena.subarray(this.start[i]!, this.start[i]! + this.length[i]!), at);
+      this.start[i] = at;
+      if (i === c) this.room[i] = room;
+      at += this.room[i]!;
+    }
+    this.arena = arena;
+    this.arenaUsed = at;
+  }
+
+  /** The open block's values of column `c`, oldest first, into `out`. */
+  private decodeOpen(c: number, out: Float64Array): void {
+    const rows = this.blockRows;
+    this.reader.seekEnd(c, this.openBlock);
+    for (let i = rows - 1; i >= 0; i--) out[i] = this.reader.prev();
+  }
+
+  /**
+   * Column `c`'s values against its reference's (see relative mode) into `this.relative`;
+   * returns the length, or -1 when it would not be shorter than `limit`.
+   */
+  private encodeRelative(c: number, limit: number): number {
+    const rows = this.blockRows;
+    const scale = this.scale[c]!;
+    const values = this.values;
+    const refs = this.refValues;
+    const out = this.relative;
+    let at = 0;
+    let runAt = -1;
+    let runTag = -1;
+    let run = 0;
+    for (let i = 0; i < rows && at < limit; i++) {
+      const v = values[i]!;
+      let tag = refs[i]! !== refs[i]! ? TAG_REPEAT : TAG_MISSING;
+      if (v === v) {
+        const k = stepsOf(v, scale);
+        const r = refs[i]!;
+        const kr = r === r ? stepsOf(r, scale) : Number.NaN;
+        if (k !== k || kr !== kr) {
+          raw64[0] = v;
+          out.set(rawBytes, at);
+          out[at + 8] = TAG_RAW;
+          at += 9;
+          runAt = -1;
+          continue;
+        }
+        if (k !== kr) {
+          at = putToken(out, at, zigzag(k - kr) * 4);
+          runAt = -1;
+          continue;
+        }
+        tag = TAG_REPEAT;
+      }
+      if (runAt >= 0 && runTag === tag) {
+        run++;
+      } else {
+        runAt = at;
+        runTag = tag;
+        run = 1;
+      }
+      at = putToken(out, runAt, run * 4 + tag);
+    }
+    return at < limit ? at : -1;
+  }
+
+  /**
+   * Column `c`'s values (in `this.values`) bit-packed into `this.relative`: their steps less the
+   * least, `width` bits each, after a presence bitmap when some are missing. Returns the length,
+   * or -1 when some value is raw, the width passes 32 bits, or it would not be shorter than `limit`.
+   */
+  private encodePacked(c: number, limit: number): number {
+    const rows = this.blockRows;
+    const scale = this.scale[c]!;
+    const values = this.values;
+    let present = 0;
+    let least = Number.POSITIVE_INFINITY;
+    let most = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      const k = stepsOf(v, scale);
+      if (k !== k) return -1;
+      present++;
+      if (k < least) least = k;
+      if (k > most) most = k;
+    }
+    if (present === 0 || most - least >= 2 ** 32) return -1;
+    const width = most === least ? 0 : 32 - Math.clz32(most - least);
+    const mask = present < rows ? (rows + 7) >> 3 : 0;
+    // 3 bytes of padding: a value is read with one 32-bit read.
+    const size = 1 + lebLength(zigzag(least)) + mask + Math.ceil((present * width) / 8) + 3;
+    if (size >= limit) return -1;
+    const out = this.relative;
+    out.fill(0, 0, size);
+    out[0] = width | (mask > 0 ? 64 : 0);
+    let at = 1;
+    let z = zigzag(least);
+    while (z >= 128) {
+      out[at++] = (z % 128) | 128;
+      z = Math.floor(z / 128);
+    }
+    out[at++] = z;
+    const maskAt = at;
+    let bit = (at + mask) * 8;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      if (mask > 0) out[maskAt + (i >> 3)]! |= 1 << (i & 7);
+      let rest = Math.round(v * scale) - least;
+      for (let left = width; left > 0; ) {
+        const take = Math.min(8 - (bit & 7), left);
+        out[bit >> 3]! |= (rest % (1 << take)) << (bit & 7);
+        rest = Math.floor(rest / (1 << take));
+        bit += take;
+        left -= take;
+      }
+    }
+    return size;
+  }
+
+  /**
+   * Packs the open block (full) into a sealed one and starts the next. Each column keeps the
+   * shortest of its direct stream, its relative one and its bit-packed one (see the encoding
+   * notes). Columns go from the last to the first, so that a reference (always an earlier
+   * column) is still in direct form when the columns that refer to it are read.
+   */
+  seal(): void {
+    const count = this.count;
+    const rows = this.blockRows;
+    const modes = new Uint8Array(count);
+    // The next block's streams get the room this one's took in direct mode (plus a little).
+    const rooms = new Int32Array(count);
+    for (let c = 0; c < count; c++) rooms[c] = Math.max(4, this.length[c]! + (this.length[c]! >> 3) + 2);
+    let decodedRef = -1;
+    for (let c = count - 1; c >= 0; c--) {
+      const ref = this.ref[c]!;
+      const direct = this.length[c]!;
+      // A few bytes (a run or two) cannot get shorter.
+      if (direct <= 4 || (ref < 0 && direct < rows / 8)) continue;
+      this.decodeOpen(c, this.values);
+      let best = direct;
+      if (ref >= 0) {
+        if (decodedRef !== ref) {
+          this.decodeOpen(ref, this.refValues);
+          decodedRef = ref;
+        }
+        const length = this.encodeRelative(c, best);
+        if (length >= 0) {
+          this.arena.set(this.relative.subarray(0, length), this.start[c]!);
+          best = length;
+          modes[c] = MODE_RELATIVE;
+        }
+      }
+      const length = this.encodePacked(c, best);
+      if (length >= 0) {
+        this.arena.set(this.relative.subarray(0, length), this.start[c]!);
+        best = length;
+        modes[c] = MODE_PACKED;
+      }
+      this.length[c] = best;
+    }
+    let size = 0;
+    for (let c = 0; c < count; c++) size += lebLength(zigzag(this.lastK[c]!) * 4 + 3) + this.length[c]!;
+    const bytes = new Uint8Array(size);
+    const offsets = size < 65536 ? new Uint16Array(count + 1) : new Uint32Array(count + 1);
+    let at = 0;
+    for (let c = 0; c < count; c++) {
+      offsets[c] = at;
+      let z = zigzag(this.lastK[c]!) * 4 + modes[c]!;
+      while (z >= 128) {
+        bytes[at++] = (z % 128) | 128;
+        z = Math.floor(z / 128);
+      }
+      bytes[at++] = z;
+      bytes.set(this.arena.subarray(this.start[c]!, this.start[c]! + this.length[c]!), at);
+      at += this.length[c]!;
+    }
+    offsets[count] = at;
+    this.blocks.push({ bytes, offsets, columns: count });
+    this.openBlock++;
+    let total = 0;
+    for (let c = 0; c < count; c++) {
+      const room = rooms[c]!;
+      this.start[c] = total;
+      this.room[c] = room;
+      this.length[c] = 0;
+      this.runAt[c] = -1;
+      total += room;
+    }
+    // The same arena when it fits (not much larger): fewer allocations, less for malloc to keep.
+    if (this.arena.length < total || this.arena.length > 2 * total + 4096) this.arena = new Uint8Array(total + (total >> 3) + 64);
+    this.arenaUsed = total;
+  }
+
+  /** Drops the blocks whose rows are all older than row `oldest`. */
+  evict(oldest: number): void {
+    let drop = 0;
+    while (drop < this.blocks.length && (this.firstBlock + drop + 1) * this.blockRows <= oldest) drop++;
+    if (drop === 0) return;
+    this.blocks.splice(0, drop);
+    this.firstBlock += drop;
+  }
+}
+
+/** Reads one column from a row back towards older rows. */
+class Cursor {
+  private readonly data: Columns;
+  private column = 0;
+  private bytes: Uint8Array = EMPTY;
+  private floor = 0;
+  private at = 0;
+  private k = 0;
+  private scale = 1;
+  private run = 0;
+  private runTag = TAG_MISSING;
+  private block = 0;
+  private mode = MODE_DIRECT;
+  /** Relative mode: the reference column, read alongside. */
+  private reference: Cursor | null = null;
+  /** Packed mode: the row in the block, the value index, the layout. */
+  private row = 0;
+  private valueIndex = 0;
+  private width = 0;
+  private least = 0;
+  private maskAt = -1;
+  private valuesBit = 0;
+
+  constructor(data: Columns) {
+    this.data = data;
+  }
+
+  /** The next `prev()` returns the value of row `row` (`newest`: the latest row committed). */
+  seek(column: number, row: number, newest: number): void {
+    const block = Math.floor(row / this.data.blockRows);
+    this.seekEnd(column, block);
+    const last = block === this.data.openBlock ? newest : (block + 1) * this.data.blockRows - 1;
+    for (let skip = last - row; skip > 0; skip--) this.prev();
+  }
+
+  /** The next `prev()` returns the value of the last row of `block`. */
+  seekEnd(column: number, block: number): void {
+    this.column = column;
+    this.scale = this.data.scale[column]!;
+    this.enter(block);
+  }
+
+  private enter(block: number): void {
+    const data = this.data;
+    const c = this.column;
+    this.block = block;
+    this.run = 0;
+    this.mode = MODE_DIRECT;
+    if (block === data.openBlock) {
+      this.bytes = data.arena;
+      this.floor = data.start[c]!;
+      this.at = this.floor + data.length[c]!;
+      this.k = data.lastK[c]!;
+      return;
+    }
+    const sealed = block >= data.firstBlock ? data.blocks[block - data.firstBlock] : undefined;
+    if (sealed === undefined || c >= sealed.columns) {
+      this.bytes = EMPTY;
+      this.floor = this.at = 0;
+      this.run = data.blockRows;
+      this.runTag = TAG_MISSING;
+      return;
+    }
+    const bytes = sealed.bytes;
+    let at = sealed.offsets[c]!;
+    let z = 0;
+    let m = 1;
+    let b: number;
+    do {
+      b = bytes[at++]!;
+      z += (b & 127) * m;
+      m *= 128;
+    } while (b >= 128);
+    const mode = z % 4;
+    this.bytes = bytes;
+    this.k = unzigzag((z - mode) / 4);
+    this.floor = at;
+    this.at = sealed.offsets[c + 1]!;
+    this.mode = mode;
+    if (mode === MODE_RELATIVE) {
+      (this.reference ??= new Cursor(data)).seekEnd(data.ref[c]!, block);
+    } else if (mode === MODE_PACKED) {
+      const head = bytes[at++]!;
+      this.width = head & 63;
+      let least = 0;
+      m = 1;
+      do {
+        b = bytes[at++]!;
+        least += (b & 127) * m;
+        m *= 128;
+      } while (b >= 128);
+      this.least = unzigzag(least);
+      const rows = data.blockRows;
+      let present = rows;
+      if (head & 64) {
+        this.maskAt = at;
+        at += (rows + 7) >> 3;
+        present = 0;
+        for (let i = this.maskAt; i < at; i++) present += popcount8(bytes[i]!);
+      } else {
+        this.maskAt = -1;
+      }
+      this.valuesBit = at * 8;
+      this.row = rows - 1;
+      this.valueIndex = present - 1;
+    }
+  }
+
+  private exhausted(): boolean {
+    return this.mode === MODE_PACKED ? this.row < 0 : this.run === 0 && this.at <= this.floor;
+  }
+
+  /** The values of the next `count` rows back into `out[from..from + count)` (the current row first). */
+  read(out: Float64Array, from: number, count: number): void {
+    const end = from + count;
+    let i = from;
+    while (i < end) {
+      if (this.run > 0) {
+        // A run, at once: a value, missing rows, or (relative) the reference's values.
+        const n = Math.min(this.run, end - i);
+        if (this.mode === MODE_RELATIVE && this.runTag === TAG_REPEAT) {
+          this.reference!.read(out, i, n);
+        } else {
+          if (this.mode === MODE_RELATIVE) this.reference!.skip(n);
+          const value = this.runTag === TAG_REPEAT ? this.k / this.scale : Number.NaN;
+          for (let j = i; j < i + n; j++) out[j] = value;
+        }
+        this.run -= n;
+        i += n;
+      } else if (this.mode === MODE_DIRECT && this.at > this.floor) {
+        i = this.readDirect(out, i, end);
+      } else if (this.mode === MODE_PACKED && this.row >= 0 && this.width <= 25) {
+        i = this.readPacked(out, i, end);
+      } else {
+        out[i++] = this.prev();
+      }
+    }
+  }
+
+  /** Moves `count` rows back without reading their values where it can (runs). */
+  skip(count: number): void {
+    while (count > 0) {
+      if (this.run > 0 && this.mode !== MODE_RELATIVE) {
+        const n = Math.min(this.run, count);
+        this.run -= n;
+        count -= n;
+      } else {
+        this.prev();
+        count--;
+      }
+    }
+  }
+
+  /** Direct tokens into `out` from `i` until `end`, a run or the block's start; returns the next `i`. */
+  private readDirect(out: Float64Array, i: number, end: number): number {
+    const bytes = this.bytes;
+    const floor = this.floor;
+    const scale = this.scale;
+    let at = this.at;
+    let k = this.k;
+    while (i < end && at > floor) {
+      let b = bytes[--at]!;
+      let x = b & 127;
+      if (b >= 128) {
+        b = bytes[--at]!;
+        x |= (b & 127) << 7;
+        if (b >= 128) {
+          b = bytes[--at]!;
+          x |= (b & 127) << 14;
+          if (b >= 128) {
+            let m = 2 ** 21;
+            do {
+              b = bytes[--at]!;
+              x += (b & 127) * m;
+              m *= 128;
+            } while (b >= 128);
+          }
+        }
+      }
+      const tag = x < 2 ** 31 ? x & 3 : x % 4;
+      if (tag === TAG_DELTA) {
+        out[i++] = k / scale;
+        k -= x < 2 ** 31 ? (x >>> 3) ^ -((x >>> 2) & 1) : unzigzag(x / 4);
+      } else if (tag === TAG_RAW) {
+        at -= 8;
+        for (let q = 0; q < 8; q++) rawBytes[q] = bytes[at + q]!;
+        out[i++] = raw64[0]!;
+      } else {
+        // A run: its first row here, the rest by `read`.
+        this.run = (x - tag) / 4 - 1;
+        this.runTag = tag;
+        out[i++] = tag === TAG_REPEAT ? k / scale : Number.NaN;
+        break;
+      }
+    }
+    this.at = at;
+    this.k = k;
+    return i;
+  }
+
+  /** Packed values (at most 25 bits: one 32-bit read each) into `out` from `i`; returns the next `i`. */
+  private readPacked(out: Float64Array, i: number, end: number): number {
+    const bytes = this.bytes;
+    const width = this.width;
+    const mask = width === 0 ? 0 : 2 ** width - 1;
+    const maskAt = this.maskAt;
+    const least = this.least;
+    const scale = this.scale;
+    let row = this.row;
+    let index = this.valueIndex;
+    while (i < end && row >= 0) {
+      if (maskAt >= 0 && (bytes[maskAt + (row >> 3)]! & (1 << (row & 7))) === 0) {
+        out[i++] = Number.NaN;
+      } else {
+        const bit = this.valuesBit + index * width;
+        const at = bit >> 3;
+        const word = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+        out[i++] = (least + ((word >>> (bit & 7)) & mask)) / scale;
+        index--;
+      }
+      row--;
+    }
+    this.row = row;
+    this.valueIndex = index;
+    return i;
+  }
+
+  /** The value of the current row (NaN when missing); then moves to the row before it. */
+  prev(): number {
+    if (this.exhausted()) {
+      do this.enter(this.block - 1);
+      while (this.exhausted());
+    }
+    if (this.mode === MODE_PACKED) return this.prevPacked();
+    if (this.mode === MODE_RELATIVE) return this.prevRelative();
+    if (this.run > 0) {
+      this.run--;
+      return this.runTag === TAG_REPEAT ? this.k / this.scale : Number.NaN;
+    }
+    const bytes = this.bytes;
+    let at = this.at;
+    let b = bytes[--at]!;
+    let x = b & 127;
+    if (b >= 128) {
+      b = bytes[--at]!;
+      x |= (b & 127) << 7;
+      if (b >= 128) {
+        b = bytes[--at]!;
+        x |= (b & 127) << 14;
+        if (b >= 128) {
+          // Four bytes and more: past the 31 bits integer operations hold.
+          let m = 2 ** 21;
+          do {
+            b = bytes[--at]!;
+            x += (b & 127) * m;
+            m *= 128;
+          } while (b >= 128);
+        }
+      }
+    }
+    const tag = x < 2 ** 31 ? x & 3 : x % 4;
+    if (tag === TAG_DELTA) {
+      this.at = at;
+      const value = this.k / this.scale;
+      this.k -= x < 2 ** 31 ? (x >>> 3) ^ -((x >>> 2) & 1) : unzigzag(x / 4);
+      return value;
+    }
+    if (tag === TAG_RAW) return this.rawBefore(at);
+    this.at = at;
+    this.run = (x - tag) / 4 - 1;
+    this.runTag = tag;
+    return tag === TAG_REPEAT ? this.k / this.scale : Number.NaN;
+  }
+
+  /** Relative mode: a delta is from the reference's value in the row, a repeat is equal to it. */
+  private prevRelative(): number {
+    const reference = this.reference!.prev();
+    if (this.run > 0) {
+      this.run--;
+      return this.runTag === TAG_REPEAT ? reference : Number.NaN;
+    }
+    let at = this.at;
+    const x = readBack(this.bytes, at);
+    at -= lebLength(x);
+    const tag = x % 4;
+    if (tag === TAG_DELTA) {
+      this.at = at;
+      return (Math.round(reference * this.scale) + unzigzag(x / 4)) / this.scale;
+    }
+    if (tag === TAG_RAW) return this.rawBefore(at);
+    this.at = at;
+    this.run = (x - tag) / 4 - 1;
+    this.runTag = tag;
+    return tag === TAG_REPEAT ? reference : Number.NaN;
+  }
+
+  /** Packed mode: `width` bits per present value, least significant first. */
+  private prevPacked(): number {
+    const row = this.row--;
+    const bytes = this.bytes;
+    if (this.maskAt >= 0 && (bytes[this.maskAt + (row >> 3)]! & (1 << (row & 7))) === 0) return Number.NaN;
+    const width = this.width;
+    let bit = this.valuesBit + this.valueIndex-- * width;
+    let steps = 0;
+    let m = 1;
+    for (let left = width; left > 0; ) {
+      const shift = bit & 7;
+      const take = Math.min(8 - shift, left);
+      steps += ((bytes[bit >> 3]! >> shift) & ((1 << take) - 1)) * m;
+      m *= 1 << take;
+      bit += take;
+      left -= take;
+    }
+    return (this.least + steps) / this.scale;
+  }
+
+  /** The raw value whose 8 bytes end at `at` (its tag read). */
+  private rawBefore(at: number): number {
+    at -= 8;
+    for (let i = 0; i < 8; i++) rawBytes[i] = this.bytes[at + i]!;
+    this.at = at;
+    return raw64[0]!;
+  }
+}
+
+function popcount8(b: number): number {
+  b = b - ((b >> 1) & 0x55);
+  b = (b & 0x33) + ((b >> 2) & 0x33);
+  return (b + (b >> 4)) & 0x0f;
+}
+
+const FORMULA_OPS: ReadonlySet<string> = new Set(['per_minute', 'percent_of_interval', 'ratio']);
+
+/**
+ * Columnar rings of every metric's samples, compressed in blocks of rows (see the encoding
+ * above): memory follows what the values hold (a module never called costs a few bytes per
+ * block), not capacity times metrics. Values are held at the resolution of their unit
+ * (`resolutionOf`). NaN marks a missing value. Computed metrics (`formula`) and derived ones
+ * (`derivedFrom`) have no column.
  */
 export class Store {
   readonly capacity: number;
   /** Times before the first sample count from here (rates over the first ticks). */
   readonly originT: number;
+  /** Row times by row number modulo `capacity + 1` (one more: the interval of the oldest row). */
   private readonly times: Float64Array;
-  private readonly columns: Float64Array[] = [];
+  private readonly data: Columns;
   private readonly infos: MetricInfo[] = [];
   private readonly indexByName = new Map<string, number>();
-  private head = 0;
-  private filled = 0;
-  private scratch: Float64Array;
+  /** Metric index to column (-1: none), and back. */
+  private readonly columnOf: number[] = [];
+  private readonly metricOf: number[] = [];
+  /** The first column of each name prefix and unit, and of each family in it: references (relative mode). */
+  private readonly groupHeads = new Map<string, number>();
+  /** Rows committed so far; row r is the r-th, from 0. */
+  private total = 0;
+  /** Values a window reads (then its present ones, sorted), and a ratio's divisors; grown as needed. */
+  private scratch = new Float64Array(64);
+  private divisors = new Float64Array(64);
+  private readonly one = new Float64Array(1);
+  private readonly a: Cursor;
+  private readonly b: Cursor;
 
-  constructor(capacity = 3600, originT = Date.now()) {
+  constructor(capacity = 3600, originT = Date.now(), options: StoreOptions = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new LoadlightError('CONFIG_INVALID', `maxSamples must be a whole number of at least 1, got ${capacity}`);
     }
+    const blockRows = options.blockRows ?? (capacity >= 2048 ? 256 : Math.max(8, 2 ** Math.ceil(Math.log2(capacity / 8))));
+    if (!Number.isInteger(blockRows) || blockRows < 1) {
+      throw new LoadlightError('CONFIG_INVALID', `blockRows must be a whole number of at least 1, got ${blockRows}`);
+    }
     this.capacity = capacity;
     this.originT = originT;
-    this.times = new Float64Array(capacity);
-    this.scratch = new Float64Array(capacity);
+    this.times = new Float64Array(capacity + 1);
+    this.data = new Columns(blockRows);
+    this.a = new Cursor(this.data);
+    this.b = new Cursor(this.data);
   }
 
   /** Number of rows held (at most `capacity`). */
   get size(): number {
-    return this.filled;
+    return Math.min(this.total, this.capacity);
   }
 
-  /** Bytes held by the ring buffers. */
+  /** Bytes the store holds for its samples: the encoded blocks, the open block, times, state. */
   get bytes(): number {
-    return this.times.byteLength * (1 + this.columns.length) + this.scratch.byteLength;
+    return this.data.bytes + this.times.byteLength + this.scratch.byteLength + this.divisors.byteLength;
   }
 
-  /** Adds a metric to the catalogue and gives it a column; returns its column index. */
+  /** Adds a metric to the catalogue and gives it a column; returns its index. */
   declare(info: MetricInfo): number {
     const existing = this.indexByName.get(info.name);
     if (existing !== undefined) {
@@ -104,6 +1007,7 @@ export class Store {
           { plugin: info.plugin },
         );
       }
+      checkFormula(info);
       this.infos[existing] = info;
       return existing;
     }
@@ -114,10 +1018,25 @@ export class Store {
         { plugin: info.plugin },
       );
     }
+    checkFormula(info);
     const index = this.infos.length;
     this.infos.push(info);
     this.indexByName.set(info.name, index);
-    this.columns.push(info.derivedFrom ? new Float64Array(0) : new Float64Array(this.capacity).fill(NaN));
+    if (info.derivedFrom || info.formula) {
+      this.columnOf.push(-1);
+    } else {
+      // The reference (relative mode): the first column of this unit, prefix and first word of
+      // the last name part (`latency_*`), else the first of this unit and prefix.
+      const dot = info.name.lastIndexOf('.');
+      const group = `${info.name.slice(0, dot)} ${info.unit}`;
+      const family = `${group} ${info.name.slice(dot + 1).split('_')[0]}`;
+      const ref = this.groupHeads.get(family) ?? this.groupHeads.get(group) ?? -1;
+      const column = this.data.add(resolutionOf(info.unit), this.total - this.data.openBlock * this.data.blockRows, ref);
+      if (!this.groupHeads.has(group)) this.groupHeads.set(group, column);
+      if (!this.groupHeads.has(family)) this.groupHeads.set(family, column);
+      this.columnOf.push(column);
+      this.metricOf.push(index);
+    }
     return index;
   }
 
@@ -139,63 +1058,160 @@ export class Store {
     return this.infos.length;
   }
 
-  /** Appends one row: `row[i]` is the value of metric `i` (NaN when missing). */
+  /** Appends one row: `row[i]` is the value of metric `i` (NaN when missing); returns its ring position. */
   commit(t: number, row: ArrayLike<number>): number {
-    const at = this.head;
-    this.times[at] = t;
-    for (let i = 0; i < this.columns.length; i++) {
-      const column = this.columns[i]!;
-      if (column.length === 0) continue;
-      const v = i < row.length ? row[i]! : NaN;
-      column[at] = v;
+    const r = this.total;
+    this.times[r % (this.capacity + 1)] = t;
+    const data = this.data;
+    const metricOf = this.metricOf;
+    for (let c = 0; c < data.count; c++) {
+      const i = metricOf[c]!;
+      data.append(c, i < row.length ? row[i]! : Number.NaN);
     }
-    this.head = (at + 1) % this.capacity;
-    if (this.filled < this.capacity) this.filled++;
-    return at;
+    this.total = r + 1;
+    if (this.total % data.blockRows === 0) data.seal();
+    data.evict(this.total - this.size);
+    return r % this.capacity;
   }
 
-  /** Ring position of the i-th oldest row. */
-  private slot(i: number): number {
-    return (this.head - this.filled + i + this.capacity) % this.capacity;
+  private columnOfName(name: string): number {
+    const index = this.indexByName.get(name);
+    return index === undefined ? -1 : this.columnOf[index]!;
+  }
+
+  /** The column of a formula's operand: a full name, or a last part beside `name`. */
+  private operand(name: string, of: string): number {
+    return this.columnOfName(formulaOperand(name, of));
+  }
+
+  /**
+   * The values of metric `index` in `count` rows from row `first` back, into `out[0..count)`
+   * (NaN where missing; a computed metric computed); false when it has none (unknown, no
+   * column, an operand missing).
+   */
+  private read(index: number | undefined, first: number, count: number, out: Float64Array): boolean {
+    if (index === undefined) return false;
+    const info = this.infos[index]!;
+    const newest = this.total - 1;
+    const formula = info.formula;
+    if (!formula) {
+      const column = info.derivedFrom ? this.columnOfName(info.derivedFrom) : this.columnOf[index]!;
+      if (column < 0) return false;
+      this.a.seek(column, first, newest);
+      this.a.read(out, 0, count);
+      return true;
+    }
+    const of = this.operand(info.name, formula.of);
+    if (of < 0) return false;
+    const second = this.scratchOf(1, count);
+    if (formula.op === 'ratio') {
+      const by = this.operand(info.name, formula.by);
+      if (by < 0) return false;
+      this.b.seek(by, first, newest);
+      this.b.read(second, 0, count);
+    } else {
+      // Each row's interval: since the row before it (the first row ever: since the origin).
+      const times = this.times;
+      const slots = this.capacity + 1;
+      let slot = first % slots;
+      for (let j = 0; j < count; j++) {
+        const before = slot === 0 ? slots - 1 : slot - 1;
+        second[j] = times[slot]! - (first - j === 0 ? this.originT : times[before]!);
+        slot = before;
+      }
+    }
+    this.a.seek(of, first, newest);
+    this.a.read(out, 0, count);
+    applyFormula(formula.op, info.unit, out, second, count);
+    return true;
+  }
+
+  /** Scratch array `which` (0: values, 1: divisors) of at least `count` numbers. */
+  private scratchOf(which: 0 | 1, count: number): Float64Array {
+    let scratch = which === 0 ? this.scratch : this.divisors;
+    if (scratch.length < count) {
+      scratch = new Float64Array(Math.min(this.capacity, Math.max(count, scratch.length * 2)));
+      if (which === 0) this.scratch = scratch;
+      else this.divisors = scratch;
+    }
+    return scratch;
+  }
+
+  /** Row of a ring position (as returned by `commit`), or -1 when it holds no row now. */
+  private rowAt(position: number): number {
+    if (!Number.isInteger(position) || position < 0 || position >= this.capacity || this.total === 0) return -1;
+    const newest = this.total - 1;
+    const back = ((((newest % this.capacity) - position) % this.capacity) + this.capacity) % this.capacity;
+    return back < this.size ? newest - back : -1;
   }
 
   /** Value at a ring position (as returned by `commit`), null when missing. */
   valueAt(name: string, position: number): number | null {
-    const i = this.indexByName.get(name);
-    if (i === undefined) return null;
-    const column = this.columns[i]!;
-    if (column.length === 0) return null;
-    const v = column[position]!;
-    return Number.isNaN(v) ? null : v;
+    const r = this.rowAt(position);
+    return r < 0 ? null : this.valueOfRow(name, r);
+  }
+
+  private valueOfRow(name: string, r: number): number | null {
+    const index = this.indexByName.get(name);
+    if (index === undefined || this.infos[index]!.derivedFrom) return null;
+    const one = this.one;
+    if (!this.read(index, r, 1, one)) return null;
+    const v = one[0]!;
+    return v !== v ? null : v;
+  }
+
+  /**
+   * When the interval of the oldest row held begins: the time of the row before it (still kept
+   * for this), or `originT` when it is the first row ever committed (or none is).
+   */
+  timeBeforeFirst(): number {
+    const first = this.total - this.size;
+    return first === 0 ? this.originT : this.times[(first - 1) % (this.capacity + 1)]!;
   }
 
   latestTime(): number | null {
-    return this.filled === 0 ? null : this.times[this.slot(this.filled - 1)]!;
+    return this.total === 0 ? null : this.times[(this.total - 1) % (this.capacity + 1)]!;
   }
 
   latest(name: string): number | null {
-    return this.filled === 0 ? null : this.valueAt(name, this.slot(this.filled - 1));
+    return this.total === 0 ? null : this.valueOfRow(name, this.total - 1);
   }
 
   /** Sample times, oldest first. */
   timeSeries(): number[] {
-    const out = new Array<number>(this.filled);
-    for (let i = 0; i < this.filled; i++) out[i] = this.times[this.slot(i)]!;
+    const size = this.size;
+    const first = this.total - size;
+    const slots = this.capacity + 1;
+    const out = new Array<number>(size);
+    for (let i = 0; i < size; i++) out[i] = this.times[(first + i) % slots]!;
     return out;
   }
 
-  /** A metric's values, oldest first, null where missing. */
+  /** A metric's values, oldest first, null where missing (always null for a derived metric). */
   series(name: string): Array<number | null> {
-    const index = this.indexByName.get(name);
-    const out = new Array<number | null>(this.filled).fill(null);
-    if (index === undefined) return out;
-    const column = this.columns[index]!;
-    if (column.length === 0) return out;
-    for (let i = 0; i < this.filled; i++) {
-      const v = column[this.slot(i)]!;
-      out[i] = Number.isNaN(v) ? null : v;
+    const size = this.size;
+    const out = new Array<number | null>(size);
+    const values = new Float64Array(size);
+    if (this.seriesInto(name, values) === 0) return out.fill(null);
+    for (let i = 0; i < size; i++) {
+      const v = values[i]!;
+      out[i] = v !== v ? null : v;
     }
     return out;
+  }
+
+  /**
+   * `series()` without a JavaScript array: the values, oldest first, into `out[0..size)` (NaN
+   * where missing); returns `size`, or 0 (and writes nothing) when the metric has no values
+   * (unknown, derived, an operand missing). `out` must hold `size` numbers.
+   */
+  seriesInto(name: string, out: Float64Array): number {
+    const size = this.size;
+    if (out.length < size) throw new RangeError(`seriesInto: out holds ${out.length} numbers, the store ${size} rows`);
+    const index = this.indexByName.get(name);
+    if (index === undefined || this.infos[index]!.derivedFrom || size === 0 || !this.read(index, this.total - 1, size, out)) return 0;
+    out.subarray(0, size).reverse(); // read newest first
+    return size;
   }
 
   /**
@@ -203,42 +1219,55 @@ export class Store {
    * a sample at time t is in the window when `now - seconds*1000 < t <= now`.
    */
   window(name: string, seconds: number, now?: number): WindowStats {
-    const index = this.indexByName.get(name);
-    const info = index === undefined ? undefined : this.infos[index];
-    const sourceIndex = info?.derivedFrom ? this.indexByName.get(info.derivedFrom) : index;
-    const column = sourceIndex === undefined ? undefined : this.columns[sourceIndex];
     const end = now ?? this.latestTime() ?? 0;
     const from = end - seconds * 1000;
+    // The rows the window reads, newest first: from the first at or before `end` to the row
+    // before the first at or before `from` (rows after `end` among them are skipped).
+    const times = this.times;
+    const slots = this.capacity + 1;
+    const oldest = this.total - this.size;
+    let first = -1;
+    let firstSlot = 0;
+    let previousT: number | null = null;
+    let r = this.total - 1;
+    let slot = r % slots;
+    for (; r >= oldest; r--, slot = slot === 0 ? slots - 1 : slot - 1) {
+      const t = times[slot]!;
+      if (t > end) continue;
+      if (t <= from) {
+        previousT = t;
+        break;
+      }
+      if (first < 0) {
+        first = r;
+        firstSlot = slot;
+      }
+    }
+    const count = first < 0 ? 0 : first - r;
+    const values = count > 0 ? this.scratchOf(0, count) : this.scratch;
+    if (count === 0 || !this.read(this.indexByName.get(name), first, count, values)) {
+      return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
+    }
     let n = 0;
     let sum = 0;
     let last: number | null = null;
-    let previousT: number | null = null;
     // slope accumulators, t in minutes relative to `end`
     let st = 0;
     let stt = 0;
-    let sv = 0;
     let stv = 0;
-    const values = this.scratch;
-    if (column && column.length > 0) {
-      for (let i = this.filled - 1; i >= 0; i--) {
-        const at = this.slot(i);
-        const t = this.times[at]!;
-        if (t > end) continue;
-        if (t <= from) {
-          previousT = t;
-          break;
-        }
-        const v = column[at]!;
-        if (Number.isNaN(v)) continue;
-        if (last === null) last = v;
-        values[n++] = v;
-        sum += v;
-        const tm = (t - end) / 60_000;
-        st += tm;
-        stt += tm * tm;
-        sv += v;
-        stv += tm * v;
-      }
+    slot = firstSlot;
+    for (let j = 0; j < count; j++, slot = slot === 0 ? slots - 1 : slot - 1) {
+      const v = values[j]!;
+      if (v !== v) continue;
+      const t = times[slot]!;
+      if (t > end) continue;
+      if (last === null) last = v;
+      values[n++] = v; // present values packed to the front, for the sort
+      sum += v;
+      const tm = (t - end) / 60_000;
+      st += tm;
+      stt += tm * tm;
+      stv += tm * v;
     }
     if (n === 0) {
       return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
@@ -255,7 +1284,28 @@ export class Store {
       last,
       sum,
       ratePerMinute: spanMs > 0 ? (sum * 60_000) / spanMs : null,
-      slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sv) / denominator : null,
+      slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sum) / denominator : null,
     };
+  }
+}
+
+function checkFormula(info: MetricInfo): void {
+  const formula: MetricFormula | undefined = info.formula;
+  if (formula === undefined) return;
+  const ok =
+    typeof formula === 'object' &&
+    formula !== null &&
+    FORMULA_OPS.has(formula.op) &&
+    typeof formula.of === 'string' &&
+    formula.of.length > 0 &&
+    (formula.op !== 'ratio' || (typeof formula.by === 'string' && formula.by.length > 0)) &&
+    !info.derivedFrom;
+  if (!ok) {
+    throw new LoadlightError(
+      'METRIC_INVALID',
+      `metric "${info.name}" from plugin "${info.plugin}" has a bad formula ${JSON.stringify(formula)}: expected ` +
+        '{ op: "per_minute" | "percent_of_interval", of } or { op: "ratio", of, by }, and no derivedFrom',
+      { plugin: info.plugin },
+    );
   }
 }

@@ -25,6 +25,20 @@ export type MetricKind = 'gauge' | 'counter';
 /** How a metric becomes a fact value over the rules window. */
 export type MetricAggregate = 'mean' | 'max' | 'min' | 'p95' | 'last' | 'rate_per_minute' | 'slope_per_minute';
 
+/**
+ * How a computed metric's value in a row follows from other metrics of that row. The interval is
+ * the time since the previous row (for the first row ever: since the store's origin); a row
+ * without an interval (the same time as the previous one), or whose operand is missing, has no
+ * value.
+ * - `per_minute`: `of` (events in the interval) per minute of the interval.
+ * - `percent_of_interval`: `of` (ms) as a percent of the interval (CPU ms to % of one core).
+ * - `ratio`: `of / by`; no value where `by` is 0.
+ */
+export type MetricFormula =
+  | { op: 'per_minute'; of: string }
+  | { op: 'percent_of_interval'; of: string }
+  | { op: 'ratio'; of: string; by: string };
+
 export interface MetricDeclaration {
   unit: MetricUnit;
   kind: MetricKind;
@@ -36,6 +50,14 @@ export interface MetricDeclaration {
    * `derivedFrom` (for example the heap's slope per minute).
    */
   derivedFrom?: string;
+  /**
+   * A computed metric has no samples of its own either: its value in each row is computed when
+   * read (windows, series, latest) from metrics of the same row, so it costs no memory. Its
+   * operands are names of metrics with samples of their own, or a last name part alone for a
+   * metric beside it (`calls` in `module.ocr.calls_per_minute` is `module.ocr.calls`). Values
+   * a plugin writes to it are ignored.
+   */
+  formula?: MetricFormula;
   /**
    * Set when the metric belongs to one profiled module (`module.<name>.<field>`). `tags` describe
    * the module to rules (`verbose`, `heatmap`, `optional`): the `module` fact's `$.tags`.
@@ -231,7 +253,44 @@ export interface LoadlightConfig {
   watchRules?: boolean;
   /** Names the session and its file. Default: time and pid. Made safe as a file name. */
   sessionId?: string;
+  /**
+   * Performance budgets, checked by `loadlight compare`: metric name -> limits. It exits 2 when one
+   * is exceeded: `{ 'module.core.ocr.cpu_percent': { max: 40 }, 'frames.latency.p95_ms': { maxIncreasePercent: 10 } }`.
+   */
+  budgets?: Record<string, Budget>;
 }
+
+/**
+ * The statistic of a metric a budget judges. Default: `mean` for a gauge, `rate_per_minute` (its
+ * total per minute of the session) for a counter, whose other statistics are over per-minute rates.
+ */
+export type BudgetStat = 'mean' | 'min' | 'max' | 'p50' | 'p95' | 'p99' | 'last' | 'rate_per_minute';
+
+/** Every limit a budget may set, in the metric's unit (`...Percent`: percent of the baseline). */
+export interface BudgetLimits {
+  /** The current session's statistic must be at most this. */
+  max?: number;
+  /** The current session's statistic must be at least this. */
+  min?: number;
+  /** current - baseline must be at most this. */
+  maxIncrease?: number;
+  /** (current - baseline) / baseline must be at most this many percent. */
+  maxIncreasePercent?: number;
+  /** baseline - current must be at most this. */
+  maxDecrease?: number;
+  /** (baseline - current) / baseline must be at most this many percent. */
+  maxDecreasePercent?: number;
+}
+
+/** A budget on one metric: at least one limit, and optionally the statistic it applies to. */
+export type Budget = BudgetLimits & { stat?: BudgetStat } & (
+    | { max: number }
+    | { min: number }
+    | { maxIncrease: number }
+    | { maxIncreasePercent: number }
+    | { maxDecrease: number }
+    | { maxDecreasePercent: number }
+  );
 
 /** The config after defaults, with plugins resolved to objects. */
 export interface ResolvedConfig {
@@ -302,9 +361,30 @@ export interface SessionAlert {
   evidence: Evidence | null;
 }
 
+/**
+ * A metric's values in a session file, oldest first, in whichever of three forms is shortest as
+ * JSON (read any of them with `sessionSeries()`):
+ * - dense: one value per sample time, null where missing;
+ * - `SparseSeries`: only the rows that hold a value (a mostly empty series);
+ * - `RunSeries`: runs of rows holding one value (a series that changes now and then).
+ */
+export type SessionSeries = Array<number | null> | SparseSeries | RunSeries;
+
+/** `v[i]` is the value at row `at[i]` (rows ascending); every other row is missing. */
+export interface SparseSeries {
+  at: number[];
+  v: number[];
+}
+
+/** `v[i]` (null: missing) holds for `runs[i]` rows in a row; the runs add up to the row count. */
+export interface RunSeries {
+  runs: number[];
+  v: Array<number | null>;
+}
+
 /** One JSON document per session; its JSON Schema is `sessionProfileSchema`. */
 export interface SessionProfile {
-  schemaVersion: 1;
+  schemaVersion: 2;
   sessionId: string;
   startedAt: string;
   endedAt: string;
@@ -324,9 +404,26 @@ export interface SessionProfile {
   };
   catalogue: Record<
     string,
-    { unit: MetricUnit; kind: MetricKind; description: string; plugin: string; module?: string; unavailable?: string; derivedFrom?: string }
+    {
+      unit: MetricUnit;
+      kind: MetricKind;
+      description: string;
+      plugin: string;
+      module?: string;
+      unavailable?: string;
+      derivedFrom?: string;
+      /** A computed metric: its values are not in `samples.values`, `sessionSeries()` computes them. */
+      formula?: MetricFormula;
+    }
   >;
-  samples: { t: number[]; values: Record<string, Array<number | null>> };
+  samples: {
+    /** Sample times, ms since the epoch, oldest first. */
+    t: number[];
+    /** When the first sample's interval began (the sample before it, or the start): for per-interval formulas. */
+    since: number;
+    /** The series of every metric with samples of its own (not computed, not derived), by name. */
+    values: Record<string, SessionSeries>;
+  };
   statistics: Record<string, MetricStatistics>;
   modules: ModuleProfile[];
   levels: Array<{ subject: string; kind: LevelResult['kind']; level: LoadLevel }>;
@@ -335,4 +432,54 @@ export interface SessionProfile {
   overhead: Overhead & { heapUsedMb: number; rssMb: number };
   faults: Fault[];
   actions: ActionRecord[];
+}
+
+/**
+ * What plugins offer each other through `profiler.provide(name, value)`, by name. Core never looks
+ * inside; a third party adds its own names by declaration merging (`declare module '@loadlight/core'`).
+ */
+export interface Provisions {
+  /** Recorders of timed work (plugin-modules' calls), read by exporters that write traces. */
+  trace: TraceSource;
+}
+
+/** One span of recorded work: a call of a module, or the life of a watched thread. */
+export interface TraceSpan {
+  /** What ran: a module name. */
+  name: string;
+  /** Words that classify it (the module's tags). */
+  tags: readonly string[];
+  /** When it began, ms since the epoch (fractional). */
+  startMs: number;
+  /** How long it ran, ms (never negative). */
+  durationMs: number;
+  /** The thread it ran on: a `worker_threads` threadId (0: the main thread). */
+  thread: number;
+  /** It ran across an await (an async call or span): it may overlap spans of its thread without nesting. */
+  async: boolean;
+  /** It threw or rejected. */
+  failed: boolean;
+}
+
+/** What a trace source recorded for one profiler (a stopped one: up to its stop). */
+export interface TraceRecording {
+  /** The spans kept, in the order they ended. */
+  spans: TraceSpan[];
+  /** Spans recorded and then dropped (the oldest first) because the buffer was full. */
+  dropped: number;
+  /** The threads the spans ran on, named; `module` for a watched worker's thread. */
+  threads: Array<{ id: number; name: string; module?: string }>;
+}
+
+/**
+ * A recorder of timed work offered as `profiler.provide('trace', source)`. An exporter that
+ * writes traces calls `enable()` in its `start` tap (recording costs nothing before) and `read()`
+ * when it writes, also after the profiler stopped.
+ */
+export interface TraceSource {
+  /** The plugin that records. */
+  readonly plugin: string;
+  /** Records from now until the profiler stops, keeping the newest `maxEvents` spans. */
+  enable(options: { maxEvents: number }): void;
+  read(): TraceRecording;
 }

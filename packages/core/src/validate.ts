@@ -1,46 +1,92 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, Options } from 'ajv/dist/2020.js';
 import { LoadlightError, type LoadlightErrorCode } from './errors.js';
-
-// ajv-formats is CJS; its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
+import { PRECOMPILED } from './generated/validators.js';
 
 export type JsonSchema = Record<string, unknown>;
 
-let shared: Ajv2020 | undefined;
+/** A validation function: precompiled at build time (ajv standalone code) or compiled by ajv. */
+export type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-/** One ajv for all of loadlight: schemas compile once and are cached by identity. */
-export function getAjv(): Ajv2020 {
-  if (shared) return shared;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-  addFormats(ajv);
+/** The options of every loadlight ajv, at run time and in the build's precompilation alike. */
+export const AJV_OPTIONS: Readonly<Options> = Object.freeze({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+
+// ajv (and ajv-formats) load only when a schema has no precompiled validator: a third party's
+// plugin options, or a schema changed since the build. Sync require: compileSchema is sync.
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * A new ajv with loadlight's options, formats and `isFunction` keyword. `extra` adds options
+ * (the build passes `code: { source: true, ... }` to generate standalone validators).
+ */
+export function createAjv(extra: Options = {}): Ajv2020 {
+  const { Ajv2020: Ajv, _ } = requireHere('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = requireHere('ajv-formats') as { default?: (ajv: Ajv2020) => Ajv2020 } & ((ajv: Ajv2020) => Ajv2020);
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...extra });
+  (formats.default ?? formats)(ajv);
+  // A code keyword (not a validate function), so that standalone code can hold it.
   ajv.addKeyword({
     keyword: 'isFunction',
     schemaType: 'boolean',
-    errors: true,
-    validate: function isFunction(schema: boolean, data: unknown) {
-      if (!schema || typeof data === 'function') return true;
-      (isFunction as unknown as { errors: Partial<ErrorObject>[] }).errors = [
-        { keyword: 'isFunction', message: 'must be a function', params: {} },
-      ];
-      return false;
+    error: { message: 'must be a function' },
+    code(cxt) {
+      if (cxt.schema) cxt.fail(_`typeof ${cxt.data} != "function"`);
     },
   });
-  shared = ajv;
   return ajv;
 }
 
-const compiled = new WeakMap<object, ValidateFunction>();
+let shared: Ajv2020 | undefined;
 
-export function compileSchema(schema: JsonSchema): ValidateFunction {
+/** One ajv for the schemas compiled at run time; created on first use. */
+export function getAjv(): Ajv2020 {
+  shared ??= createAjv();
+  return shared;
+}
+
+/** The key of a schema in the precompiled table: sha256 of its JSON. */
+export function schemaKey(schema: JsonSchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+function precompiled(schema: JsonSchema): Validator | undefined {
+  let file: string | undefined;
+  try {
+    file = PRECOMPILED[schemaKey(schema)];
+  } catch {
+    return undefined; // not JSON (a cycle): ajv compiles it
+  }
+  if (!file) return undefined;
+  try {
+    return requireHere(`./generated/${file}`) as Validator;
+  } catch {
+    return undefined; // core bundled without its generated folder: ajv compiles it
+  }
+}
+
+const compiled = new WeakMap<object, Validator>();
+const fromBuild = new WeakSet<object>();
+
+/**
+ * The validator of `schema`, cached by identity: the one precompiled at build time when the
+ * schema is one of loadlight's (same JSON), else compiled by ajv once.
+ */
+export function compileSchema(schema: JsonSchema): Validator {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = getAjv().compile(schema);
+    validate = precompiled(schema);
+    if (validate) fromBuild.add(schema);
+    else validate = getAjv().compile(schema) as Validator;
     compiled.set(schema, validate);
   }
   return validate;
+}
+
+/** Whether `schema` validates with build-time code (no ajv at run time). */
+export function isPrecompiled(schema: JsonSchema): boolean {
+  compileSchema(schema);
+  return fromBuild.has(schema);
 }
 
 /** Edit distance, for "Did you mean" hints. */
@@ -160,6 +206,13 @@ export function formatAjvErrors(errors: ErrorObject[], data: unknown, root = '')
       }
       case 'const': {
         lines.push(`"${path}" must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}, got ${describeValue(given)}.`);
+        break;
+      }
+      case 'type': {
+        // ajv joins several allowed types with a comma ("boolean,object")
+        const types = String((error.params as { type: string | string[] }).type).split(',');
+        const expected = types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types[0];
+        lines.push(`"${path}" must be ${expected}, got ${describeValue(given)}.`);
         break;
       }
       default:

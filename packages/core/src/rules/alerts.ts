@@ -1,21 +1,27 @@
 import type { ActiveAlert, AlertSeverity, AlertTransition, Evidence } from '../types.js';
 
-/** What the rules said about one alert key at one evaluation. */
+/**
+ * What the rules said about one alert key at one evaluation. The message and the evidence are
+ * built only when a transition or the alert's state needs them (most evaluations of most alerts
+ * raise nothing): `step()` calls them synchronously, while this evaluation's facts are current.
+ */
 export interface AlertObservation {
   key: string;
   id: string;
   module?: string;
   severity: AlertSeverity;
-  /** The message filled from this evaluation's facts. */
-  message: string;
+  /** The message filled from this evaluation's facts (called only when `raise`). */
+  message: () => string;
   /** The raise conditions hold. */
   raise: boolean;
   /** The clear conditions hold (`clearWhen`, or the raise conditions not holding). */
   clear: boolean;
   forMs: number;
   keepFiringForMs: number;
-  raiseEvidence: Evidence;
-  clearEvidence: Evidence | null;
+  /** The evidence of the raise (called only when `raise`). */
+  raiseEvidence: () => Evidence;
+  /** The evidence of a resolution (called only when the alert resolves). */
+  clearEvidence: () => Evidence;
 }
 
 interface AlertState {
@@ -53,32 +59,33 @@ export class AlertTracker {
       let state = this.states.get(key);
       if (!state) {
         if (!seen.raise) continue;
+        const evidence = seen.raiseEvidence();
         state = {
           key,
           id: seen.id,
           severity: seen.severity,
-          message: seen.message,
+          message: seen.message(),
           state: seen.forMs > 0 ? 'pending' : 'firing',
           since: t,
           clearingSince: null,
-          evidence: seen.raiseEvidence,
+          evidence,
         };
         if (seen.module !== undefined) state.module = seen.module;
         this.states.set(key, state);
-        emit(state, state.state, seen.raiseEvidence);
+        emit(state, state.state, evidence);
         continue;
       }
       if (seen.raise) {
         state.severity = seen.severity;
-        state.message = seen.message;
-        state.evidence = seen.raiseEvidence;
+        state.message = seen.message();
+        state.evidence = seen.raiseEvidence();
       }
       if (state.state === 'pending') {
         if (!seen.raise) this.states.delete(key);
         else if (t - state.since >= seen.forMs) {
           state.state = 'firing';
           state.since = t;
-          emit(state, 'firing', seen.raiseEvidence);
+          emit(state, 'firing', state.evidence);
         }
         continue;
       }
@@ -89,7 +96,7 @@ export class AlertTracker {
       state.clearingSince ??= t;
       if (t - state.clearingSince >= seen.keepFiringForMs) {
         this.states.delete(key);
-        emit(state, 'resolved', seen.clearEvidence);
+        emit(state, 'resolved', seen.clearEvidence());
       }
     }
     // The rule was removed, or no longer runs (its plugin or module went away).

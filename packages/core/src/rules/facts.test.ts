@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FactIndex, MODULE_FIELDS, STANDARD_PATHS, buildFacts, factCatalogue, fillMessage, placeOf, resolvePath } from './facts.js';
+import { FactIndex, FactPlan, MODULE_FIELDS, fillPending, STANDARD_PATHS, buildFacts, factCatalogue, fillMessage, placeOf, resolvePath } from './facts.js';
 import { FRAMES_METRICS, IO_METRICS, OCR_METRICS, SYSTEM_METRICS, T0, commit, declareModule, makeStore } from './test-support.js';
 
 describe('fillMessage', () => {
@@ -45,6 +46,43 @@ describe('fillMessage', () => {
 
   it('rounds to one decimal and never prints -0 or NaN', () => {
     expect(fillMessage('{{a}} {{b}} {{c}} {{d}}', { a: 0.04, b: -0.04, c: Number.NaN, d: 1234.55 })).toBe('0 0 ? 1234.6');
+  });
+});
+
+describe('fillMessage against its former one-regex form', () => {
+  /** fillMessage as it was, a regex replace per call (its templates are now split once and cached). */
+  function reference(template: string, facts: Record<string, unknown>): string {
+    return template.replace(/\{\{([^{}]*)\}\}/g, (_whole, inner: string) => {
+      let node: unknown = facts;
+      for (const segment of inner.trim().split('.')) {
+        if (!['__proto__', 'constructor', 'prototype', ''].every((bad) => segment !== bad) || node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return '?';
+        node = (node as Record<string, unknown>)[segment];
+      }
+      if (typeof node === 'number') return Number.isFinite(node) ? String(Math.round(node * 10) / 10 || 0) : '?';
+      if (typeof node === 'string') return node;
+      if (typeof node === 'boolean') return String(node);
+      if (Array.isArray(node) && node.every((item) => typeof item === 'string')) return node.length ? node.join(', ') : 'none';
+      return '?';
+    });
+  }
+
+  it('gives the same text for any template and facts', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('{{a.x}}', '{{ a.x }}', '{{a}}', '{{a.y.z}}', '{{b.tags}}', '{{}}', '{{a.__proto__}}', '{{a..x}}', '{{', '}}', '{', '}', ' ', '{{{a.x}}}', '{{a.x}}}'),
+      fc.string({ maxLength: 5 }),
+    );
+    const value = fc.oneof(fc.double(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }));
+    const facts = fc.record(
+      { a: fc.oneof(fc.record({ x: value, y: fc.oneof(fc.record({ z: value }), value) }, { requiredKeys: [] }), value), b: fc.record({ tags: value }) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), facts, (pieces, data) => {
+        const template = pieces.join('');
+        expect(fillMessage(template, data)).toBe(reference(template, data));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -137,14 +175,14 @@ describe('buildFacts', () => {
     expect(buildFacts(store, 60, T0 + 1000).modules.get('plain')?.tags).toEqual(['optional']);
   });
 
-  it('never lets a metric take the place of a module\'s name or tags', () => {
+  it('never lets a metric take the place of a module\'s name or tags, or go under them', () => {
     const store = makeStore({}, [{ name: 'ocr', tags: ['ocr'], fields: ['cpu_percent'] }]);
-    for (const field of ['name', 'tags']) {
-      const info = { name: `module.ocr.${field}_metric`, plugin: 'modules', unit: 'count', kind: 'gauge', description: '', module: { name: 'ocr', field } } as const;
+    for (const field of ['name', 'tags', 'tags.0', 'name.x']) {
+      const info = { name: `module.ocr.${field.replace('.', '_')}_metric`, plugin: 'modules', unit: 'count', kind: 'gauge', description: '', module: { name: 'ocr', field } } as const;
       store.declare(info);
       expect(placeOf(store.info(info.name)!)).toEqual({ kind: 'none', reason: `module field "${field}" cannot be used as a fact path` });
     }
-    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 1, 'module.ocr.name_metric': 5, 'module.ocr.tags_metric': 5 });
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 1, 'module.ocr.name_metric': 5, 'module.ocr.tags_metric': 5, 'module.ocr.tags_0_metric': 5, 'module.ocr.name_x_metric': 5 });
     expect(buildFacts(store, 60, T0 + 1000).modules.get('ocr')).toEqual({ name: 'ocr', tags: ['ocr'], cpu_percent: 1 });
   });
 
@@ -218,5 +256,112 @@ describe('FactIndex', () => {
       expect(index.isLoaded(fact)).toBe(false);
       expect(index.knownPaths(fact)).toEqual(STANDARD_PATHS[fact]);
     }
+  });
+});
+
+describe('FactPlan (the facts the rules read, computed lazily)', () => {
+  const gauge = { unit: 'count', kind: 'gauge', description: '', plugin: 'custom' } as const;
+  /** What json-rules-engine reads at (fact, path): the fact missing, the whole fact, or a path into it. */
+  const read = (facts: { global: Record<string, unknown>; modules: Map<string, Record<string, unknown>> }, fact: string, path: string | undefined, module?: string) => {
+    const run = fact === 'module' ? { module: facts.modules.get(module!) } : facts.global;
+    if (!Object.hasOwn(run, fact)) return undefined;
+    const value = run[fact];
+    if (!path) {
+      fillPending(value, path);
+      return value;
+    }
+    if (value === null || typeof value !== 'object') return value;
+    // as the compiled rules read a planned fact: what is found is final, else the plan fills it
+    const found = resolvePath(value, path);
+    if (found !== undefined) return found;
+    fillPending(value, path);
+    return resolvePath(value, path);
+  };
+
+  it('gives the values buildFacts gives at every path read, for any catalogue (prefixes, subtrees, whole facts)', () => {
+    const names = ['custom.a', 'custom.a.b', 'custom.a.b.c', 'custom.a.d', 'custom.e', 'other.x', 'other.y.z'];
+    const moduleFields = ['cpu_percent', 'memory_mb', 'io.read', 'io', 'io.read.bytes', 'tags.0', 'name.x'];
+    const paths = ['$.a', '$.a.b', '$.a.b.c', '$.a.d', '$.e', '$.x', '$.y', '$.y.z', '$', '', undefined, '$.nope', '$.a.b.c.d', '$.__proto__'];
+    const modulePaths = ['$.name', '$.tags', '$.cpu_percent', '$.memory_mb', '$.io', '$.io.read', '$.io.read.bytes', '$', undefined, '$.tags.0', '$.nope'];
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(names, { minLength: 1 }),
+        fc.array(fc.record({ module: fc.constantFrom('m1', 'm2'), field: fc.constantFrom(...moduleFields), tags: fc.subarray(['ocr', 'verbose']) }), { maxLength: 6 }),
+        fc.array(fc.record({ fact: fc.constantFrom('custom', 'other', 'session', 'absent', 'module'), path: fc.constantFrom(...paths, ...modulePaths) }), { maxLength: 12 }),
+        fc.array(fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: null }), { minLength: 20, maxLength: 20 }),
+        (declared, modules, reads, values) => {
+          const store = makeStore({});
+          for (const name of declared) store.declare({ name, ...gauge });
+          for (const { module, field, tags } of modules) {
+            store.declare({ name: `module.${module}.${field.replaceAll('.', '_')}_m`, ...gauge, module: { name: module, field, tags } });
+          }
+          const row: Record<string, number | null> = {};
+          store.catalogue().forEach((info, i) => (row[info.name] = values[i % values.length]!));
+          commit(store, T0 + 1000, row);
+          const full = buildFacts(store, 60, T0 + 1000);
+          const plan = new FactPlan(store.catalogue(), reads);
+          const lazy = plan.build(store, 60, T0 + 1000);
+          expect(Object.keys(lazy.global)).toEqual(Object.keys(full.global));
+          expect([...lazy.modules.keys()]).toEqual([...full.modules.keys()]);
+          for (const { fact, path } of reads) {
+            if (fact === 'module') {
+              for (const name of full.modules.keys()) expect(read(lazy, fact, path, name), `${name} ${path}`).toStrictEqual(read(full, fact, path, name));
+            } else expect(read(lazy, fact, path), `${fact} ${path}`).toStrictEqual(read(full, fact, path));
+          }
+          expect(lazy.global.session).toStrictEqual(full.global.session);
+          expect(plan.windows).toBeLessThanOrEqual(store.metricCount);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fills a subtree whole when a path under it is read first', () => {
+    const store = makeStore({});
+    for (const name of ['custom.a.b', 'custom.a.d', 'custom.e']) store.declare({ name, ...gauge });
+    commit(store, T0 + 1000, { 'custom.a.b': 1, 'custom.a.d': 2, 'custom.e': 3 });
+    const plan = new FactPlan(store.catalogue(), [
+      { fact: 'custom', path: '$.a.b' },
+      { fact: 'custom', path: '$.a' },
+    ]);
+    const facts = plan.build(store, 60, T0 + 1000);
+    expect(read(facts, 'custom', '$.a.b')).toBe(1);
+    expect(read(facts, 'custom', '$.a')).toStrictEqual({ b: 1, d: 2 });
+    expect(read(facts, 'custom', '$.e')).toBeUndefined(); // not planned
+  });
+
+  it('computes only the windows read, each once', () => {
+    const store = makeStore(SYSTEM_METRICS, ['a', 'b']);
+    commit(store, T0 + 1000, { 'process.cpu.percent': 10, 'module.a.cpu_percent': 5 });
+    const plan = new FactPlan(store.catalogue(), [
+      { fact: 'process', path: '$.cpu.percent' },
+      { fact: 'process', path: '$.cpu.percent' },
+      { fact: 'process', path: '$.heap' }, // a subtree: used_mb and growth_mb_per_minute
+      { fact: 'module', path: '$.cpu_percent' },
+      { fact: 'module', path: '$.tags' },
+    ]);
+    const facts = plan.build(store, 60, T0 + 1000);
+    expect(plan.windows).toBe(0); // nothing read yet
+    const a = facts.modules.get('a')!;
+    fillPending(a, '$.cpu_percent');
+    fillPending(a, '$.cpu_percent');
+    expect(plan.windows).toBe(1);
+    expect(a).toEqual({ name: 'a', tags: [], cpu_percent: 5 });
+    fillPending(facts.global.process, undefined); // the whole fact: every read planned in it
+    expect(plan.windows).toBe(1 + 1 + 2);
+    expect(facts.global.process).toEqual({ cpu: { percent: 10 }, heap: { used_mb: null, growth_mb_per_minute: null } });
+    expect(facts.global.system).toEqual({});
+    // fillMessage fills what its placeholders read
+    expect(fillMessage('{{module.name}} {{module.cpu_percent}}', { module: facts.modules.get('b')! })).toBe('b ?');
+    expect(plan.windows).toBe(5);
+  });
+
+  it('knows when the catalogue changed: a metric declared, or re-declared with other tags', () => {
+    const store = makeStore({}, [{ name: 'a', fields: ['cpu_percent'] }]);
+    const plan = new FactPlan(store.catalogue(), [{ fact: 'module', path: '$.tags' }]);
+    expect(plan.fits(store.catalogue())).toBe(true);
+    declareModule(store, { name: 'a', tags: ['verbose'], fields: ['cpu_percent'] });
+    expect(plan.fits(store.catalogue())).toBe(false);
+    expect(new FactPlan(store.catalogue(), [{ fact: 'module', path: '$.tags' }]).build(store, 60, T0).modules.get('a')?.tags).toEqual(['verbose']);
   });
 });

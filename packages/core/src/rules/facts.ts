@@ -156,7 +156,9 @@ export type MetricPlace =
 export function placeOf(info: MetricInfo): MetricPlace {
   if (info.module) {
     const segments = info.module.field.split('.');
-    if (!segments.every(isSafeSegment) || DECLARED_MODULE_FIELDS.has(info.module.field)) {
+    // `name` and `tags` come from the declarations: a field named so, or under them
+    // (`tags.0`, `name.x`), would overwrite them or vanish.
+    if (!segments.every(isSafeSegment) || DECLARED_MODULE_FIELDS.has(segments[0]!)) {
       return { kind: 'none', reason: `module field "${info.module.field}" cannot be used as a fact path` };
     }
     return { kind: 'module', module: info.module.name, field: info.module.field, segments };
@@ -243,7 +245,7 @@ export interface Facts {
   modules: Map<string, Record<string, unknown>>;
 }
 
-function setPath(target: Record<string, unknown>, segments: string[], value: number | null): void {
+function setPath(target: Record<string, unknown>, segments: string[], value: unknown): void {
   let node = target;
   for (let i = 0; i < segments.length - 1; i++) {
     const segment = segments[i]!;
@@ -292,35 +294,279 @@ function addTags(tags: string[], declared: readonly unknown[] | undefined): void
 }
 
 /**
- * The fact values over the last `windowSeconds` up to `t`. Missing values stay null. Each module
- * fact holds `name`, `tags` (the union of the tags declared on its metrics, `[]` when none) and
- * its fields.
+ * The shape of the facts: every metric put at its place, in catalogue order, with the value
+ * `valueFor` gives it (a window statistic, or a placeholder for a plan).
  */
-export function buildFacts(store: Store, windowSeconds: number, t: number): Facts {
+function assemble(catalogue: readonly MetricInfo[], valueFor: (info: MetricInfo, index: number) => unknown): Facts {
   const global: Record<string, unknown> = {};
   const modules = new Map<string, Record<string, unknown>>();
-  for (const info of store.catalogue()) {
+  catalogue.forEach((info, index) => {
     const place = placeOf(info);
-    if (place.kind === 'none') continue;
-    const value = valueOf(store, info, windowSeconds, t);
+    if (place.kind === 'none') return;
+    const value = valueFor(info, index);
     if (place.kind === 'global') {
       let fact = global[place.fact] as Record<string, unknown> | undefined;
       if (!fact) global[place.fact] = fact = {};
       setPath(fact, place.segments, value);
     } else {
-      const fact = moduleFact(modules, place.module);
+      let fact = modules.get(place.module);
+      if (!fact) modules.set(place.module, (fact = { name: place.module, tags: [] }));
       addTags(fact.tags as string[], info.module?.tags);
       setPath(fact, place.segments, value);
     }
-  }
-  global.session = { uptime_seconds: Math.max(0, (t - store.originT) / 1000), samples: store.size };
+  });
   return { global, modules };
 }
 
-function moduleFact(modules: Map<string, Record<string, unknown>>, name: string): Record<string, unknown> {
-  let fact = modules.get(name);
-  if (!fact) modules.set(name, (fact = { name, tags: [] }));
-  return fact;
+function sessionFact(store: Store, t: number): Record<string, unknown> {
+  return { uptime_seconds: Math.max(0, (t - store.originT) / 1000), samples: store.size };
+}
+
+/**
+ * The fact values over the last `windowSeconds` up to `t`. Missing values stay null. Each module
+ * fact holds `name`, `tags` (the union of the tags declared on its metrics, `[]` when none) and
+ * its fields. Every metric's window is computed: the stage uses a `FactPlan` instead.
+ */
+export function buildFacts(store: Store, windowSeconds: number, t: number): Facts {
+  const facts = assemble(store.catalogue(), (info) => valueOf(store, info, windowSeconds, t));
+  facts.global.session = sessionFact(store, t);
+  return facts;
+}
+
+/** A fact and path that rules read: in a condition, a compared value or a message placeholder. */
+export interface FactRead {
+  fact: string;
+  /** Undefined, empty or `$`: the whole fact. */
+  path: string | undefined;
+}
+
+/**
+ * On a fact object built by a `FactPlan`: fills the value at `path` (every planned value when
+ * `path` is empty or `$`) before it is read. Readers of planned facts (the compiled rules,
+ * `fillMessage`) call it; a symbol, so that the fact reads as a plain object everywhere else.
+ */
+export const PENDING: unique symbol = Symbol('loadlight.pendingFacts');
+export type PendingFill = (path: unknown) => void;
+
+/** Fills the values `path` reads in this fact object, when it came from a `FactPlan`. */
+export function fillPending(fact: unknown, path: unknown): void {
+  if (fact !== null && typeof fact === 'object') (fact as { [PENDING]?: PendingFill })[PENDING]?.(path);
+}
+
+/** Whether reading `path` of `fact` can cost a metric window (a module's name and tags cannot). */
+export function readsWindow(fact: string, path: string | undefined): boolean {
+  if (fact === 'session') return false;
+  return !(fact === 'module' && path !== undefined && DECLARED_MODULE_FIELDS.has(path.slice(2)) && path.startsWith('$.'));
+}
+
+/** Where a read finds its value: a metric's window, a subtree of them, or a constant (a module's name or tag). */
+type Source = { kind: 'slot'; slot: number } | { kind: 'tree'; node: unknown } | { kind: 'const'; value: unknown };
+
+interface PlannedRead {
+  /** Position among all the plan's reads (its fill stamp). */
+  id: number;
+  segments: string[];
+  source: Source;
+  /**
+   * The read filled in its place: itself, or the widest subtree read above it, so that an object
+   * found at a planned path is always whole (a reader can trust whatever it finds).
+   */
+  cover: PlannedRead;
+}
+
+interface PlannedFact {
+  /** The whole fact is read (a path of `$` or none): filled at once, every metric under it computed. */
+  whole: unknown;
+  reads: PlannedRead[];
+  byPath: Map<string, PlannedRead>;
+}
+
+/** What the template holds where `buildFacts` puts a metric's value: the metric's catalogue index. */
+const isSlot = (value: unknown): value is bigint => typeof value === 'bigint';
+
+function plan(template: unknown, path: string | undefined): Source | 'whole' | null {
+  if (!path || path === '$') return 'whole';
+  const found = resolvePath(template, path);
+  if (found === undefined) return null;
+  if (isSlot(found)) return { kind: 'slot', slot: Number(found) };
+  if (found !== null && typeof found === 'object') return { kind: 'tree', node: found };
+  return { kind: 'const', value: found };
+}
+
+/**
+ * Lazy facts: the values `buildFacts` gives at the paths the rules read, each window computed
+ * the first time a rule (or a message) reads it in an evaluation. The template is `buildFacts`'s
+ * own assembly with each metric's catalogue index in place of its value, so that every read
+ * resolves exactly as it would on the full facts (a metric that is a prefix of another, a subtree,
+ * a path that leads nowhere); a subtree or a whole fact is filled with every metric under it.
+ * `session` is always whole. Reads arrive through `PENDING` (`fillPending`), a method the fact
+ * objects inherit: their own properties are the facts' (a module's `tags` list is shared between
+ * evaluations, and must not be changed).
+ */
+export class FactPlan {
+  private readonly catalogue: readonly MetricInfo[];
+  private readonly global = new Map<string, PlannedFact>();
+  private readonly modules = new Map<string, { tags: string[]; planned: PlannedFact }>();
+  /** What every fact object with pending reads inherits: one prototype, so they share their shape. */
+  private readonly proto: object;
+  /** The planned fact of each fact object of the current evaluation. */
+  private readonly owners = new Map<object, PlannedFact>();
+  private readonly readCount: number;
+  private readonly stamp: Uint32Array;
+  private readonly filled: Uint32Array;
+  private readonly values: Array<number | null>;
+  private generation = 0;
+  /** The evaluation being served: the Store, window and time of the last `build()`. */
+  private store: Store | null = null;
+  private windowSeconds = 0;
+  private t = 0;
+  /** Windows computed in the current (last) evaluation so far. */
+  windows = 0;
+
+  constructor(catalogue: readonly MetricInfo[], reads: Iterable<FactRead>) {
+    this.catalogue = [...catalogue];
+    this.stamp = new Uint32Array(catalogue.length);
+    this.values = new Array<number | null>(catalogue.length).fill(null);
+    const template = assemble(catalogue, (_info, index) => BigInt(index));
+    const fresh = (): PlannedFact => ({ whole: undefined, reads: [], byPath: new Map() });
+    for (const fact of Object.keys(template.global)) this.global.set(fact, fresh());
+    for (const [name, node] of template.modules) this.modules.set(name, { tags: node.tags as string[], planned: fresh() });
+    let ids = 0;
+    const add = (planned: PlannedFact, node: unknown, path: string | undefined) => {
+      if (planned.whole !== undefined) return;
+      const source = plan(node, path);
+      if (source === 'whole') planned.whole = node;
+      else if (source !== null && !planned.byPath.has(path!)) {
+        const read = { id: ids++, segments: path!.slice(2).split('.'), source } as PlannedRead;
+        read.cover = read;
+        planned.reads.push(read);
+        planned.byPath.set(path!, read);
+      }
+    };
+    for (const { fact, path } of reads) {
+      if (fact === 'module') {
+        for (const [name, module] of this.modules) add(module.planned, template.modules.get(name), path);
+      } else {
+        const planned = this.global.get(fact);
+        if (planned) add(planned, template.global[fact], path);
+      }
+    }
+    this.readCount = ids;
+    this.filled = new Uint32Array(ids);
+    for (const planned of [...this.global.values(), ...[...this.modules.values()].map((m) => m.planned)]) {
+      for (const read of planned.reads) {
+        for (const wider of planned.reads) {
+          const above = wider.source.kind === 'tree' && wider.segments.length < read.segments.length && wider.segments.every((segment, i) => segment === read.segments[i]);
+          if (above && wider.segments.length < read.cover.segments.length) read.cover = wider;
+        }
+      }
+    }
+    // The fill, with the fact object as `this`.
+    const self = this;
+    this.proto = Object.defineProperty({}, PENDING, {
+      value(this: Record<string, unknown>, path: unknown) {
+        const planned = self.owners.get(this);
+        if (planned !== undefined) self.fill(this, planned, path);
+      },
+    });
+  }
+
+  /** Whether the catalogue is still the one planned for (same metrics, same declarations). */
+  fits(catalogue: readonly MetricInfo[]): boolean {
+    if (catalogue.length !== this.catalogue.length) return false;
+    for (let i = 0; i < catalogue.length; i++) if (catalogue[i] !== this.catalogue[i]) return false;
+    return true;
+  }
+
+  /**
+   * The facts the rules read, as `buildFacts(store, windowSeconds, t)` gives them, each value
+   * filled when first read. A plan serves one evaluation at a time: the previous evaluation's
+   * facts must not be read after the next `build()`.
+   */
+  build(store: Store, windowSeconds: number, t: number): Facts {
+    const generation = (this.generation = (this.generation + 1) >>> 0 || 1);
+    if (generation === 1) {
+      this.stamp.fill(0);
+      this.filled.fill(0);
+    }
+    this.store = store;
+    this.windowSeconds = windowSeconds;
+    this.t = t;
+    this.windows = 0;
+    this.owners.clear();
+    const create = (planned: PlannedFact): Record<string, unknown> => {
+      if (planned.whole !== undefined) return this.materialize(planned.whole) as Record<string, unknown>;
+      if (planned.reads.length === 0) return {};
+      const fact = Object.create(this.proto) as Record<string, unknown>;
+      this.owners.set(fact, planned);
+      return fact;
+    };
+    const global: Record<string, unknown> = {};
+    for (const [fact, planned] of this.global) global[fact] = create(planned);
+    global.session = sessionFact(store, t);
+    const modules = new Map<string, Record<string, unknown>>();
+    for (const [name, { tags, planned }] of this.modules) {
+      const fact = create(planned);
+      if (planned.whole === undefined) {
+        fact.name = name;
+        fact.tags = tags;
+      }
+      modules.set(name, fact);
+    }
+    return { global, modules };
+  }
+
+  /** Planned reads, over every fact (for tests and the stage's debug figures). */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  private slot(index: number): number | null {
+    if (this.stamp[index] !== this.generation) {
+      this.stamp[index] = this.generation;
+      this.values[index] = valueOf(this.store!, this.catalogue[index]!, this.windowSeconds, this.t);
+      this.windows++;
+    }
+    return this.values[index]!;
+  }
+
+  private materialize(node: unknown): unknown {
+    if (isSlot(node)) return this.slot(Number(node));
+    if (node === null || typeof node !== 'object') return node;
+    if (Array.isArray(node)) return node.map((item) => this.materialize(item));
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(node)) out[key] = this.materialize((node as Record<string, unknown>)[key]);
+    return out;
+  }
+
+  private fill(target: Record<string, unknown>, planned: PlannedFact, path: unknown): void {
+    if (!path || path === '$') {
+      for (const read of planned.reads) this.fillRead(target, read);
+      return;
+    }
+    const read = typeof path === 'string' ? planned.byPath.get(path) : undefined;
+    if (read !== undefined) this.fillRead(target, read);
+  }
+
+  private fillRead(target: Record<string, unknown>, planned: PlannedRead): void {
+    const read = planned.cover;
+    if (this.filled[read.id] === this.generation) return;
+    this.filled[read.id] = this.generation;
+    const { source } = read;
+    setIn(target, read.segments, source.kind === 'slot' ? this.slot(source.slot) : source.kind === 'tree' ? this.materialize(source.node) : source.value);
+  }
+}
+
+/** Sets `value` at `segments`, creating the objects on the way (a plan's reads never cross a value). */
+function setIn(target: Record<string, unknown>, segments: string[], value: unknown): void {
+  let node = target;
+  for (let i = 0; i < segments.length - 1; i++) {
+    const segment = segments[i]!;
+    let next = Object.hasOwn(node, segment) ? node[segment] : undefined;
+    if (next === undefined || next === null || typeof next !== 'object') node[segment] = next = {};
+    node = next as Record<string, unknown>;
+  }
+  node[segments[segments.length - 1]!] = value;
 }
 
 /**
@@ -347,20 +593,55 @@ export function resolvePath(value: unknown, path: string): unknown {
  * anything missing or else becomes `?`.
  */
 export function fillMessage(template: string, facts: Record<string, unknown>): string {
-  return template.replace(/\{\{([^{}]*)\}\}/g, (_whole, inner: string) => {
-    const segments = inner.trim().split('.');
-    let node: unknown = facts;
-    for (const segment of segments) {
-      if (!isSafeSegment(segment) || node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return '?';
-      node = (node as Record<string, unknown>)[segment];
-    }
-    if (typeof node === 'number') return Number.isFinite(node) ? String(Math.round(node * 10) / 10 || 0) : '?';
-    if (typeof node === 'string') return node;
-    if (typeof node === 'boolean') return String(node);
-    // A list of names (a module's tags): `ocr, verbose`; `none` when empty.
-    if (Array.isArray(node) && node.every((item) => typeof item === 'string')) return node.length ? node.join(', ') : 'none';
-    return '?';
-  });
+  let parts = messages.get(template);
+  if (parts === undefined) {
+    if (messages.size >= 1000) messages.clear();
+    messages.set(template, (parts = messageParts(template)));
+  }
+  let out = '';
+  for (const part of parts) out += typeof part === 'string' ? part : placeholderText(part, facts);
+  return out;
+}
+
+/** A placeholder, split once: its segments, whether they can be read at all, the path to fill. */
+interface Placeholder {
+  segments: string[];
+  safe: boolean;
+  /** `$.a.b` for `{{fact.a.b}}`: what a planned fact must fill. */
+  fill: string | null;
+}
+
+/** Message templates, split into text and placeholders (rules repeat the same few). */
+const messages = new Map<string, Array<string | Placeholder>>();
+
+function messageParts(template: string): Array<string | Placeholder> {
+  const parts: Array<string | Placeholder> = [];
+  let last = 0;
+  for (const match of template.matchAll(/\{\{([^{}]*)\}\}/g)) {
+    if (match.index > last) parts.push(template.slice(last, match.index));
+    const segments = match[1]!.trim().split('.');
+    parts.push({ segments, safe: segments.every(isSafeSegment), fill: segments.length > 1 ? `$.${segments.slice(1).join('.')}` : null });
+    last = match.index + match[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return parts;
+}
+
+function placeholderText({ segments, safe, fill }: Placeholder, facts: Record<string, unknown>): string {
+  if (!safe) return '?';
+  // a fact from a FactPlan: fill what the placeholder reads
+  if (fill !== null && Object.hasOwn(facts, segments[0]!)) fillPending(facts[segments[0]!], fill);
+  let node: unknown = facts;
+  for (const segment of segments) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return '?';
+    node = (node as Record<string, unknown>)[segment];
+  }
+  if (typeof node === 'number') return Number.isFinite(node) ? String(Math.round(node * 10) / 10 || 0) : '?';
+  if (typeof node === 'string') return node;
+  if (typeof node === 'boolean') return String(node);
+  // A list of names (a module's tags): `ocr, verbose`; `none` when empty.
+  if (Array.isArray(node) && node.every((item) => typeof item === 'string')) return node.length ? node.join(', ') : 'none';
+  return '?';
 }
 
 /** Placeholders of a message template, as `[fact, path]` (`{{process.cpu.percent}}` -> process, $.cpu.percent). */

@@ -9,6 +9,7 @@ import {
   T0,
   commit,
   copyDefaults,
+  declareModule,
   defaultRuleFile,
   edit,
   makeStore,
@@ -617,6 +618,57 @@ describe('the stage', () => {
     expect(second.transitions.map((x) => x.state)).toEqual(['firing']);
   });
 
+  it('evaluateSoon() answers synchronously once the shapes are known, and waits its turn behind evaluate()', async () => {
+    const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
+    const store = makeStore(SYSTEM_METRICS, ['a', 'b']);
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: true });
+    await stage.load();
+    const twin = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+    await twin.load();
+    for (let k = 1; k <= 3; k++) commit(store, T0 + k * 1000, { 'process.cpu.percent': 90, 'system.memory.used_percent': 95, 'module.a.cpu_percent': 30 });
+    // the first evaluation of a shape replays json-rules-engine's order: it waits on promises
+    const first = stage.evaluateSoon(T0 + 1000);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const sync = stage.evaluateSoon(T0 + 2000);
+    expect(sync).not.toBeInstanceOf(Promise);
+    await twin.evaluate(T0 + 1000);
+    expect(sync).toEqual(await twin.evaluate(T0 + 2000));
+    // behind an evaluation in flight, it waits: alert state advances one evaluation at a time
+    const pending = stage.evaluate(T0 + 3000);
+    const queued = stage.evaluateSoon(T0 + 3000);
+    expect(queued).toBeInstanceOf(Promise);
+    expect((await queued).transitions).toEqual([]);
+    expect((await pending).alerts.map((a) => a.id)).toEqual(['host-memory-pressure']);
+  });
+
+  it('changes its revision when the rules in force or the error change, and only then', async () => {
+    const [file] = copyDefaults('load-levels');
+    const store = makeStore();
+    const stage = new RulesStage({ files: [file!], windowSeconds: 60, store, watch: true });
+    await stage.load();
+    commit(store, T0 + 1000, { 'process.cpu.percent': 10 });
+    await stage.evaluate(T0 + 1000);
+    const loaded = stage.revision;
+    await stage.evaluate(T0 + 1000);
+    expect(stage.revision).toBe(loaded);
+    const original = readFileSync(file!, 'utf8');
+    edit(file!, original.replace('"value": 50', '"value": 60'));
+    await stage.evaluate(T0 + 1000);
+    const edited = stage.revision;
+    expect(edited).not.toBe(loaded);
+    edit(file!, '{');
+    await stage.evaluate(T0 + 1000);
+    expect(stage.error).not.toBeNull();
+    const rejected = stage.revision;
+    expect(rejected).not.toBe(edited);
+    await stage.evaluate(T0 + 1000);
+    expect(stage.revision).toBe(rejected);
+    unlinkSync(file!);
+    await stage.evaluate(T0 + 1000);
+    expect(stage.revision).not.toBe(rejected);
+  });
+
   it('evaluate() before load() is a clear error', async () => {
     const stage = new RulesStage({ files: [], windowSeconds: 60, store: makeStore(), watch: false });
     await expect(stage.evaluate(T0)).rejects.toMatchObject({ code: 'PROFILER_STATE' });
@@ -635,5 +687,35 @@ describe('module levels without a memory reading', () => {
     );
     const levels = Object.fromEntries(evaluation.levels.filter((l) => l.kind === 'module').map((l) => [l.subject, l.level]));
     expect(levels).toEqual({ 'io.log': 'green', 'core.ocr': 'red' });
+  });
+});
+
+describe('module tags changed at run time', () => {
+  it('are seen at the next evaluation (the metrics re-declared with the new tags)', async () => {
+    const store = makeStore(SYSTEM_METRICS, [{ name: 'cap', fields: ['cpu_percent'] }]);
+    const stage = new RulesStage({ files: [defaultRuleFile('recommendations')], windowSeconds: 60, store, watch: false });
+    await stage.load();
+    commit(store, T0 + 1000, { 'module.cap.cpu_percent': 20 });
+    expect((await stage.evaluate(T0 + 1000)).recommendations).toEqual([]);
+    declareModule(store, { name: 'cap', tags: ['verbose'], fields: ['cpu_percent'] });
+    commit(store, T0 + 2000, { 'module.cap.cpu_percent': 20 });
+    expect((await stage.evaluate(T0 + 2000)).recommendations.map((r) => [r.id, r.module])).toEqual([['capture.disable-verbose', 'cap']]);
+  });
+});
+
+describe('debug', () => {
+  it('says how the rules run: compiled, no fallback, and what the last evaluation computed', async () => {
+    const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
+    const store = makeStore(SYSTEM_METRICS, ['a', 'b']);
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+    await stage.load();
+    expect(stage.debug).toMatchObject({ engine: 'compiled', fallback: [], last: null });
+    commit(store, T0 + 1000, { 'process.cpu.percent': 10 });
+    await stage.evaluate(T0 + 1000);
+    const debug = stage.debug;
+    // active here: every rule but those of plugin-ocr, -frames and -io; two alerts with clearWhen
+    expect(debug.compiled).toBe(stage.rules().filter((r) => r.active).length + 2);
+    expect(debug.last).toEqual({ windows: expect.any(Number), metrics: store.metricCount, runs: 3 });
+    expect(debug.last!.windows).toBeLessThan(store.metricCount);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { Engine, type RuleProperties, type RuleResult, type TopLevelCondition as EngineCondition } from 'json-rules-engine';
 import { LoadlightError, isLoadlightError, describeError } from '../errors.js';
 import type { Store } from '../store.js';
@@ -14,7 +14,8 @@ import type {
   Recommendation,
 } from '../types.js';
 import { AlertTracker, type AlertObservation } from './alerts.js';
-import { FactIndex, STANDARD_FACTS, buildFacts, factCatalogue, fillMessage, resolvePath, type FactCatalogueEntry } from './facts.js';
+import { ENGINE_OPTIONS, RuleProgram, collectConditions, type ProgramRun } from './compile.js';
+import { FactIndex, FactPlan, STANDARD_FACTS, buildFacts, factCatalogue, fillMessage, placeOf, placeholders, type FactCatalogueEntry, type FactRead, type Facts } from './facts.js';
 import { loadRuleFile, parseRuleFile, type LoadedRule, type LoadedRuleFile, type RuleType } from './load.js';
 
 export interface RulesStageOptions {
@@ -24,8 +25,30 @@ export interface RulesStageOptions {
   windowSeconds: number;
   /** Where facts come from: `catalogue()` and `window()`. */
   store: Store;
-  /** Re-read changed files at each `evaluate()` (by mtime, size and inode). */
+  /**
+   * Re-read changed files at each `evaluate()` (by mtime, size and inode: one synchronous stat
+   * per file, a few microseconds; a file is read only when its stat changed).
+   */
   watch: boolean;
+  /**
+   * `compiled` (the default): the rules compiled (compile.ts), each window computed when a rule
+   * reads it. `json-rules-engine`: every metric's window and one engine run per module, the way
+   * before, kept as a reference; both give the same evaluations.
+   */
+  engine?: 'compiled' | 'json-rules-engine';
+}
+
+/** How the stage runs its rules (for tests and the bench). */
+export interface RulesStageDebug {
+  engine: 'compiled' | 'json-rules-engine';
+  /** Entries (a rule, and an alert's `clearWhen` apart) run compiled. */
+  compiled: number;
+  /** Entries json-rules-engine runs itself, and why (the rule-file schema admits none). */
+  fallback: Array<{ file: string; rule: string; role: 'raise' | 'clear'; reason: string }>;
+  /** Evaluation shapes whose result order was replayed from json-rules-engine's promise structure. */
+  ordersComputed: number;
+  /** The last evaluation: metric windows computed, of how many metrics; engine runs (or program runs). */
+  last: { windows: number; metrics: number; runs: number } | null;
 }
 
 /** A rule in force, for `loadlight validate` and the console. */
@@ -61,20 +84,36 @@ interface EngineEntry {
   role: 'raise' | 'clear';
 }
 
+/** The rules of one engine, compiled, with the entry behind each program index. */
+interface Program {
+  program: RuleProgram;
+  entries: EngineEntry[];
+}
+
 interface Compiled {
   index: FactIndex;
   inactive: Map<LoadedRule, string>;
+  /** Reference mode: json-rules-engine engines, entries by rule name. */
   entries: Map<string, EngineEntry>;
   globalEngine: Engine | null;
   moduleEngine: Engine | null;
+  /** Compiled mode: the programs, and the fact paths the active rules read. */
+  global: Program | null;
+  module: Program | null;
+  reads: FactRead[];
 }
 
 interface Outcome {
   entry: EngineEntry;
   module: string | undefined;
   passed: boolean;
-  result: RuleResult;
   facts: Record<string, unknown>;
+  /** Reference mode: json-rules-engine's result. */
+  result: RuleResult | null;
+  /** Compiled mode: the run and the rule's index in its program. */
+  run: ProgramRun | null;
+  program: RuleProgram | null;
+  index: number;
 }
 
 const SEVERITY: Record<LoadLevel, number> = { green: 0, yellow: 1, red: 2 };
@@ -87,34 +126,16 @@ function sameSignature(a: FileSignature | null, b: FileSignature): boolean {
   return a !== null && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
 }
 
-async function signatureOf(file: string): Promise<FileSignature> {
-  const s = await stat(file);
-  return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino };
+/** The file's signature, or null when it does not exist. */
+function signatureOf(file: string): FileSignature | null {
+  const s = statSync(file, { throwIfNoEntry: false });
+  return s ? { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino } : null;
 }
 
-/** The leaves of json-rules-engine's evaluated condition tree: fact, operator, threshold, value seen. */
-function collectConditions(node: unknown, out: Evidence['conditions']): void {
-  if (node === null || typeof node !== 'object') return;
-  const condition = node as Record<string, unknown>;
-  for (const key of ['all', 'any'] as const) {
-    if (Array.isArray(condition[key])) {
-      for (const child of condition[key] as unknown[]) collectConditions(child, out);
-      return;
-    }
-  }
-  if (condition.not !== undefined && typeof condition.not === 'object') {
-    collectConditions(condition.not, out);
-    return;
-  }
-  if (typeof condition.fact !== 'string') return;
-  out.push({
-    fact: condition.fact,
-    ...(typeof condition.path === 'string' ? { path: condition.path } : {}),
-    operator: String(condition.operator),
-    threshold: condition.valueResult !== undefined ? condition.valueResult : condition.value,
-    // undefined: json-rules-engine skipped the condition (short-circuit), or the fact is missing
-    value: condition.factResult === undefined ? null : condition.factResult,
-  });
+/** The message template of an alert rule's outcome. */
+function alertMessage(outcome: Outcome): string {
+  const event = outcome.entry.rule.definition.event;
+  return event.type === 'alert' ? event.params.message : '';
 }
 
 /**
@@ -130,10 +151,11 @@ function preferBlamed(recommendations: Recommendation[]): Recommendation[] {
 }
 
 /**
- * The rules stage: builds facts from the Store's windows, runs json-rules-engine on them, and
- * turns the events into load levels, recommendations and alerts (with hysteresis). The engine's
- * answers are the ground truth. Rule files are re-read when they change; a bad edit keeps the last
- * good rules in force and sets `error`.
+ * The rules stage: builds facts from the Store's windows, evaluates the rules on them, and turns
+ * the events into load levels, recommendations and alerts (with hysteresis). json-rules-engine's
+ * answers are the ground truth: the rules run compiled (compile.ts), with the same results, order
+ * and evidence, and facts are computed only where the rules in force read them. Rule files are
+ * re-read when they change; a bad edit keeps the last good rules in force and sets `error`.
  */
 export class RulesStage {
   private readonly options: RulesStageOptions;
@@ -142,6 +164,11 @@ export class RulesStage {
   private loaded = false;
   private readonly alerts = new AlertTracker();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Evaluations started and not settled (the queue is idle at 0). */
+  private inFlight = 0;
+  private changes = 0;
+  private plan: FactPlan | null = null;
+  private last: RulesStageDebug['last'] = null;
 
   constructor(options: RulesStageOptions) {
     this.options = { ...options, files: [...new Set(options.files)] };
@@ -167,7 +194,11 @@ export class RulesStage {
       let signature: FileSignature | null = null;
       try {
         // stat before reading: an edit made during the read is seen at the next evaluate()
-        signature = await signatureOf(file).catch(() => null);
+        try {
+          signature = signatureOf(file);
+        } catch {
+          signature = null;
+        }
         const loaded = await loadRuleFile(file, index);
         watched.push({ file, loaded, signature, rejectedSha256: null, error: null });
       } catch (error) {
@@ -185,6 +216,7 @@ export class RulesStage {
     this.watched = watched;
     this.compiled = null;
     this.loaded = true;
+    this.changes++;
   }
 
   /**
@@ -193,8 +225,37 @@ export class RulesStage {
    */
   evaluate(t: number): Promise<Evaluation> {
     const run = this.queue.then(() => this.evaluateNow(t));
-    this.queue = run.catch(() => undefined);
+    this.track(run);
     return run;
+  }
+
+  /**
+   * `evaluate(t)`, synchronously when it can be: no evaluation is in flight and every run knows
+   * its order (all but the first evaluations of a new shape). Returns the Evaluation then (or
+   * throws), else a Promise, serialised as `evaluate()` is. The profiler's tick uses it, so that
+   * the rules run inside its own synchronous slice.
+   */
+  evaluateSoon(t: number): Evaluation | Promise<Evaluation> {
+    if (this.inFlight > 0) return this.evaluate(t);
+    const result = this.evaluateNow(t);
+    if (result instanceof Promise) this.track(result);
+    return result;
+  }
+
+  /**
+   * A number that changes whenever the rules in force or `error` may have changed (a file
+   * re-read, rejected, removed): callers compare it instead of `files` and `error`.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  private track(run: Promise<unknown>): void {
+    this.inFlight++;
+    const settled = () => {
+      this.inFlight--;
+    };
+    this.queue = run.then(settled, settled);
   }
 
   /** Every fact path usable in rules, with units and availability. */
@@ -215,6 +276,23 @@ export class RulesStage {
 
   activeAlerts(): ActiveAlert[] {
     return this.alerts.active();
+  }
+
+  /** How the rules run: compiled or by json-rules-engine, fallbacks, and the last evaluation's cost. */
+  get debug(): RulesStageDebug {
+    const engine = this.options.engine ?? 'compiled';
+    const compiled = this.compiled;
+    const programs = compiled ? [compiled.global, compiled.module].filter((p): p is Program => p !== null) : [];
+    const fallback = programs.flatMap(({ program, entries }) =>
+      program.fallback.map(({ index, reason }) => ({ file: entries[index]!.rule.file, rule: entries[index]!.rule.name, role: entries[index]!.role, reason })),
+    );
+    return {
+      engine,
+      compiled: programs.reduce((n, { program }) => n + program.size, 0) - fallback.length,
+      fallback,
+      ordersComputed: programs.reduce((n, { program }) => n + program.ordersComputed, 0),
+      last: this.last && { ...this.last },
+    };
   }
 
   private allRules(): LoadedRule[] {
@@ -240,16 +318,18 @@ export class RulesStage {
     return undefined;
   }
 
-  /** Engines for the rules in force and the metrics declared now; rebuilt when either changes. */
+  /** Engines (or programs) for the rules in force and the metrics declared now; rebuilt when either changes. */
   private compile(): Compiled {
     const store = this.options.store;
     if (this.compiled && this.compiled.index.metricCount === store.metricCount) return this.compiled;
+    const reference = this.options.engine === 'json-rules-engine';
     const index = new FactIndex(store.catalogue());
     const inactive = new Map<LoadedRule, string>();
     const entries = new Map<string, EngineEntry>();
-    const engineOptions = { allowUndefinedFacts: true, pathResolver: resolvePath };
     let globalEngine: Engine | null = null;
     let moduleEngine: Engine | null = null;
+    const lists = { global: [] as Array<{ entry: EngineEntry; properties: RuleProperties }>, module: [] as Array<{ entry: EngineEntry; properties: RuleProperties }> };
+    const reads: FactRead[] = [];
     let n = 0;
     for (const rule of this.allRules()) {
       const reason = this.inactiveReason(rule, index);
@@ -257,69 +337,102 @@ export class RulesStage {
         inactive.set(rule, reason);
         continue;
       }
-      let engine: Engine;
-      if (rule.perModule) engine = moduleEngine ??= new Engine([], engineOptions);
-      else engine = globalEngine ??= new Engine([], engineOptions);
+      reads.push(...rule.references);
+      const event = rule.definition.event;
+      if (event.type !== 'load-level') reads.push(...placeholders(event.params.message).map(({ fact, path }) => ({ fact, path })));
       const id = `r${n++}`;
       const priority = rule.definition.priority ?? 1;
       // The engine knows rules by an internal id: names are unique per file only.
       const add = (name: string, role: EngineEntry['role'], conditions: unknown) => {
-        entries.set(name, { rule, role });
+        const entry: EngineEntry = { rule, role };
         const properties: RuleProperties = { name, priority, conditions: conditions as EngineCondition, event: { type: role } };
-        engine.addRule(properties);
+        if (reference) {
+          entries.set(name, entry);
+          let engine: Engine;
+          if (rule.perModule) engine = moduleEngine ??= new Engine([], ENGINE_OPTIONS);
+          else engine = globalEngine ??= new Engine([], ENGINE_OPTIONS);
+          engine.addRule(properties);
+        } else (rule.perModule ? lists.module : lists.global).push({ entry, properties });
       };
       add(id, 'raise', rule.definition.conditions);
-      const event = rule.definition.event;
       if (event.type === 'alert' && event.params.clearWhen) add(`${id}:clear`, 'clear', event.params.clearWhen);
     }
-    this.compiled = { index, inactive, entries, globalEngine, moduleEngine };
+    const program = (list: typeof lists.global): Program | null =>
+      list.length === 0
+        ? null
+        : {
+            program: new RuleProgram(
+              list.map(({ properties }) => ({ name: String(properties.name), priority: properties.priority, conditions: properties.conditions })),
+              { plainData: true }, // facts from the Store, values from JSON rule files
+            ),
+            entries: list.map(({ entry }) => entry),
+          };
+    this.compiled = { index, inactive, entries, globalEngine, moduleEngine, global: program(lists.global), module: program(lists.module), reads };
+    this.plan = null;
     return this.compiled;
   }
 
-  /** Re-reads files whose mtime, size or inode changed; swaps in good edits, records bad ones. */
-  private async refresh(): Promise<void> {
+  /**
+   * Re-reads files whose mtime, size or inode changed; swaps in good edits, records bad ones.
+   * Synchronous: a stat per file (and a read only of a changed one), so that an evaluation never
+   * waits on the thread pool, and nothing else runs in the middle of it.
+   */
+  private refresh(): void {
     let changed = false;
-    const index = new FactIndex(this.options.store.catalogue());
+    // What rules may reference: built only to check an edited file.
+    let index: FactIndex | null = null;
+    const indexNow = () => (index ??= new FactIndex(this.options.store.catalogue()));
     for (const w of this.watched) {
-      let signature: FileSignature;
-      try {
-        signature = await signatureOf(w.file);
-      } catch {
-        w.signature = null;
-        w.error = `${w.file}: rule file not found; the last good rules stay in force`;
-        w.rejectedSha256 = null;
-        continue;
-      }
-      if (sameSignature(w.signature, signature)) continue;
-      w.signature = signature;
-      let text: string;
-      try {
-        text = await readFile(w.file, 'utf8');
-      } catch (error) {
-        w.signature = null; // try again next time
-        w.error = `${w.file}: cannot read the rule file: ${describeError(error)}`;
-        continue;
-      }
-      const hash = sha256(text);
-      if (w.loaded && hash === w.loaded.sha256) {
-        w.error = null;
-        w.rejectedSha256 = null;
-        continue;
-      }
-      if (hash === w.rejectedSha256) continue;
-      try {
-        w.loaded = parseRuleFile(w.file, text, index);
-        w.error = null;
-        w.rejectedSha256 = null;
-        changed = true;
-      } catch (error) {
-        w.error = describeError(error);
-        w.rejectedSha256 = hash;
-      }
+      const loaded = w.loaded;
+      const error = w.error;
+      this.refreshFile(w, indexNow);
+      if (w.loaded !== loaded) changed = true;
+      if (w.loaded !== loaded || w.error !== error) this.changes++;
     }
     if (changed) this.compiled = null;
   }
 
+  private refreshFile(w: WatchedFile, index: () => FactIndex): void {
+    let signature: FileSignature | null;
+    try {
+      signature = signatureOf(w.file);
+    } catch {
+      signature = null;
+    }
+    if (signature === null) {
+      w.signature = null;
+      w.error = `${w.file}: rule file not found; the last good rules stay in force`;
+      w.rejectedSha256 = null;
+      return;
+    }
+    if (sameSignature(w.signature, signature)) return;
+    w.signature = signature;
+    let text: string;
+    try {
+      text = readFileSync(w.file, 'utf8');
+    } catch (error) {
+      w.signature = null; // try again next time
+      w.error = `${w.file}: cannot read the rule file: ${describeError(error)}`;
+      return;
+    }
+    const hash = sha256(text);
+    if (w.loaded && hash === w.loaded.sha256) {
+      w.error = null;
+      w.rejectedSha256 = null;
+      return;
+    }
+    if (hash === w.rejectedSha256) return;
+    try {
+      w.loaded = parseRuleFile(w.file, text, index());
+      w.error = null;
+      w.rejectedSha256 = null;
+    } catch (error) {
+      w.error = describeError(error);
+      w.rejectedSha256 = hash;
+    }
+  }
+
+  /** Reference mode: one json-rules-engine run. */
   private async run(engine: Engine, facts: Record<string, unknown>, module: string | undefined, entries: Map<string, EngineEntry>, out: Outcome[]) {
     const { results, failureResults } = await engine.run(facts);
     for (const [list, passed] of [
@@ -328,8 +441,29 @@ export class RulesStage {
     ] as const) {
       for (const result of list) {
         const entry = entries.get(String(result.name));
-        if (entry) out.push({ entry, module, passed, result, facts });
+        if (entry) out.push({ entry, module, passed, facts, result, run: null, program: null, index: -1 });
       }
+    }
+  }
+
+  /**
+   * Compiled mode: one program run. Failures of rules other than alerts are left out: nothing
+   * reads them (an alert's failure is its clear signal).
+   */
+  private runProgram(program: Program, facts: Record<string, unknown>, module: string | undefined, out: Outcome[]): Promise<void> | undefined {
+    const run = program.program.run(facts);
+    // synchronous once the program knows the order of this evaluation's shape
+    if (run instanceof Promise) return run.then((done) => this.collect(program, done, module, out));
+    this.collect(program, run, module, out);
+    return undefined;
+  }
+
+  private collect({ program, entries }: Program, run: ProgramRun, module: string | undefined, out: Outcome[]): void {
+    const facts = run.facts;
+    for (const index of run.results) out.push({ entry: entries[index]!, module, passed: true, facts, result: null, run, program, index });
+    for (const index of run.failureResults) {
+      const entry = entries[index]!;
+      if (entry.rule.type === 'alert') out.push({ entry, module, passed: false, facts, result: null, run, program, index });
     }
   }
 
@@ -341,15 +475,35 @@ export class RulesStage {
       conditions: [],
     };
     if (outcome.module !== undefined) evidence.module = outcome.module;
-    collectConditions(outcome.result.conditions, evidence.conditions);
+    evidence.conditions = outcome.result ? collectConditions(outcome.result.conditions) : outcome.program!.evidence(outcome.run!, outcome.index);
     return evidence;
   }
 
-  private async evaluateNow(t: number): Promise<Evaluation> {
+  /** The facts of the window ending at `t`: every metric (reference mode), or what the rules read. */
+  private facts(compiled: Compiled, t: number): Facts {
+    const { store, windowSeconds } = this.options;
+    if (this.options.engine === 'json-rules-engine') {
+      const catalogue = store.catalogue();
+      this.last = { windows: catalogue.filter((info) => !info.unavailable && placeOf(info).kind !== 'none').length, metrics: catalogue.length, runs: 0 };
+      return buildFacts(store, windowSeconds, t);
+    }
+    const catalogue = store.catalogue();
+    // Rebuilt when a metric is declared or re-declared (a module's tags changed).
+    if (!this.plan || !this.plan.fits(catalogue)) this.plan = new FactPlan(catalogue, compiled.reads);
+    const facts = this.plan.build(store, windowSeconds, t);
+    this.last = { windows: 0, metrics: catalogue.length, runs: 0 };
+    return facts;
+  }
+
+  /**
+   * One evaluation: synchronous (an Evaluation) unless a run must wait (the reference engine, or
+   * the first time a program sees an evaluation shape: a Promise then).
+   */
+  private evaluateNow(t: number): Evaluation | Promise<Evaluation> {
     if (!this.loaded) throw new LoadlightError('PROFILER_STATE', 'RulesStage.evaluate() was called before load()');
     if (this.options.watch) {
       const before = this.compiled?.index.metricCount;
-      await this.refresh();
+      this.refresh();
       // Metrics declared since: a rejected edit may now be valid, so read it again.
       if (before !== undefined && before !== this.options.store.metricCount) {
         for (const w of this.watched) {
@@ -358,21 +512,60 @@ export class RulesStage {
             w.rejectedSha256 = null;
           }
         }
-        await this.refresh();
+        this.refresh();
       }
     }
     const compiled = this.compile();
-    const facts = buildFacts(this.options.store, this.options.windowSeconds, t);
+    const facts = this.facts(compiled, t);
     const outcomes: Outcome[] = [];
-    if (compiled.globalEngine) await this.run(compiled.globalEngine, facts.global, undefined, compiled.entries, outcomes);
+    if (compiled.globalEngine || compiled.moduleEngine) {
+      return this.runReference(compiled, facts, outcomes).then((runs) => this.conclude(t, outcomes, runs));
+    }
+    const runs = (compiled.global ? 1 : 0) + (compiled.module ? facts.modules.size : 0);
+    const pending = this.runPrograms(compiled, facts, outcomes);
+    return pending ? pending.then(() => this.conclude(t, outcomes, runs)) : this.conclude(t, outcomes, runs);
+  }
+
+  /** Reference mode: one engine run for the global rules, one per module. */
+  private async runReference(compiled: Compiled, facts: Facts, outcomes: Outcome[]): Promise<number> {
+    let runs = 0;
+    if (compiled.globalEngine) {
+      await this.run(compiled.globalEngine, facts.global, undefined, compiled.entries, outcomes);
+      runs++;
+    }
     if (compiled.moduleEngine) {
-      // One engine run per module; a later optimisation must give the same answers.
       for (const [name, moduleFact] of facts.modules) {
         await this.run(compiled.moduleEngine, { ...facts.global, module: moduleFact }, name, compiled.entries, outcomes);
+        runs++;
       }
     }
+    return runs;
+  }
 
-    const levels = new Map<string, LevelResult>();
+  /** Compiled mode: the global program, then the module program once per module, in order; a Promise only when a run must wait. */
+  private runPrograms(compiled: Compiled, facts: Facts, outcomes: Outcome[]): Promise<void> | undefined {
+    const modules = facts.modules.entries();
+    const next = (): Promise<void> | undefined => {
+      if (!compiled.module) return undefined;
+      for (let entry = modules.next(); !entry.done; entry = modules.next()) {
+        const [name, moduleFact] = entry.value;
+        // the same object as `{ ...global, module }`; Object.assign copies far faster than a spread here
+        const moduleFacts = Object.assign({}, facts.global);
+        moduleFacts.module = moduleFact;
+        const pending = this.runProgram(compiled.module, moduleFacts, name, outcomes);
+        if (pending) return pending.then(next);
+      }
+      return undefined;
+    };
+    const pending = compiled.global ? this.runProgram(compiled.global, facts.global, undefined, outcomes) : undefined;
+    return pending ? pending.then(next) : next();
+  }
+
+  /** Levels, recommendations and alerts from the outcomes of the runs. */
+  private conclude(t: number, outcomes: Outcome[], runs: number): Evaluation {
+    // Levels in the order their subject first got one; by kind, then subject.
+    const levels: LevelResult[] = [];
+    const levelAt: Record<LevelResult['kind'], Map<string, number>> = { process: new Map(), system: new Map(), module: new Map() };
     const recommendations: Recommendation[] = [];
     const seenRecommendations = new Set<string>();
     const raised = new Map<string, Outcome>(); // `${rule id}|${module}` -> raise outcome
@@ -390,9 +583,12 @@ export class RulesStage {
       if (event.type === 'load-level') {
         const subject = outcome.module ?? event.params.subject ?? 'process';
         const kind: LevelResult['kind'] = outcome.module !== undefined ? 'module' : (event.params.subject ?? 'process');
-        const current = levels.get(`${kind}:${subject}`);
-        if (!current || SEVERITY[event.params.level] > SEVERITY[current.level]) {
-          levels.set(`${kind}:${subject}`, { subject, kind, level: event.params.level, evidence: this.evidence(outcome) });
+        const at = levelAt[kind].get(subject);
+        if (at === undefined) {
+          levelAt[kind].set(subject, levels.length);
+          levels.push({ subject, kind, level: event.params.level, evidence: this.evidence(outcome) });
+        } else if (SEVERITY[event.params.level] > SEVERITY[levels[at]!.level]) {
+          levels[at] = { subject, kind, level: event.params.level, evidence: this.evidence(outcome) };
         }
       } else {
         const dedupe = `${event.params.id}|${outcome.module ?? ''}`;
@@ -410,7 +606,11 @@ export class RulesStage {
       }
     }
 
+    // Per alert key: the outcome its message and raise evidence come from (the first rule that
+    // raises it, else the first rule), and the clear outcome of a resolution (its first
+    // `clearWhen`, else that same outcome). Messages and evidence are built only if needed.
     const observations = new Map<string, AlertObservation>();
+    const sources = new Map<string, { raise: Outcome; clear: Outcome | null }>();
     for (const [ruleKey, outcome] of raised) {
       const rule = outcome.entry.rule;
       const event = rule.definition.event;
@@ -423,22 +623,23 @@ export class RulesStage {
         previous.clear &&= clear;
         if (outcome.passed && !previous.raise) {
           previous.raise = true;
-          previous.message = fillMessage(event.params.message, outcome.facts);
-          previous.raiseEvidence = this.evidence(outcome);
+          sources.get(key)!.raise = outcome;
         }
         continue;
       }
+      const source = { raise: outcome, clear: null as Outcome | null };
+      sources.set(key, source);
       const observation: AlertObservation = {
         key,
         id: event.params.id,
         severity: event.params.severity as AlertSeverity,
-        message: fillMessage(event.params.message, outcome.facts),
+        message: () => fillMessage(alertMessage(source.raise), source.raise.facts),
         raise: outcome.passed,
         clear,
         forMs: rule.forMs,
         keepFiringForMs: rule.keepFiringForMs,
-        raiseEvidence: this.evidence(outcome),
-        clearEvidence: null,
+        raiseEvidence: () => this.evidence(source.raise),
+        clearEvidence: () => this.evidence(source.clear ?? source.raise),
       };
       if (outcome.module !== undefined) observation.module = outcome.module;
       observations.set(key, observation);
@@ -449,12 +650,16 @@ export class RulesStage {
       const event = outcome.entry.rule.definition.event;
       if (event.type !== 'alert') continue;
       const key = outcome.module !== undefined ? `${event.params.id}:${outcome.module}` : event.params.id;
-      const observation = observations.get(key);
-      if (observation && !observation.clearEvidence) observation.clearEvidence = this.evidence(outcome);
+      const source = sources.get(key);
+      if (source && !source.clear) source.clear = outcome;
     }
-    for (const observation of observations.values()) observation.clearEvidence ??= observation.raiseEvidence;
 
     const transitions = this.alerts.step(t, observations);
-    return { t, levels: [...levels.values()], recommendations: preferBlamed(recommendations), alerts: this.alerts.active(), transitions };
+    if (this.last) {
+      this.last.runs = runs;
+      // windows are computed as rules and messages read them, up to here
+      if (this.options.engine !== 'json-rules-engine' && this.plan) this.last.windows = this.plan.windows;
+    }
+    return { t, levels, recommendations: preferBlamed(recommendations), alerts: this.alerts.active(), transitions };
   }
 }

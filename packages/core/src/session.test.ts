@@ -1,0 +1,302 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isLoadlightError } from './errors.js';
+import { buildSession, encodeSeries, SeriesSummarizer, sessionSeries, validateSession } from './session.js';
+import { statistics, Store } from './store.js';
+import type { MetricDeclaration, ResolvedConfig, SessionProfile, SessionSeries } from './types.js';
+
+/** What the session reported before: the sum of a series with nulls as 0. */
+const reduceTotal = (series: Array<number | null>) => series.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+
+/** One summarizer for every run, so that reusing (and growing) its scratch buffers is tested too. */
+const summarizer = new SeriesSummarizer(8);
+
+function expectSameAsStatistics(series: Array<number | null>): void {
+  const summary = summarizer.summarize(series);
+  // toEqual compares numbers with Object.is: -0 and 0 differ, NaN equals NaN.
+  expect(summary.stats).toEqual(statistics(series));
+  expect(Object.is(summary.total, reduceTotal(series)) || (summary.stats.count === 0 && summary.total === 0)).toBe(true);
+}
+
+const withNulls = (value: fc.Arbitrary<number>) => fc.oneof({ weight: 5, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) });
+// size 'max': lengths spread up to maxLength (fast-check otherwise keeps arrays to about ten).
+const series = (value: fc.Arbitrary<number>, maxLength = 400) => fc.array(withNulls(value), { maxLength, size: 'max' });
+
+describe('SeriesSummarizer', () => {
+  it('gives the statistics of store.statistics() for any doubles (NaN, infinities, -0 included)', () => {
+    fc.assert(fc.property(series(fc.double()), (s) => expectSameAsStatistics(s)), { numRuns: 500 });
+  });
+
+  it('... for whole numbers, few or many steps apart (the one-bucket-per-step path)', () => {
+    const ints = fc.oneof(fc.integer({ min: -5, max: 60 }), fc.integer({ min: -3000, max: 5000 }), fc.integer({ min: 0, max: 2 ** 40 }));
+    fc.assert(fc.property(series(ints, 5000), (s) => expectSameAsStatistics(s)), { numRuns: 200 });
+  });
+
+  it('... for values at a unit resolution, repeated values and skewed spreads (the histogram levels)', () => {
+    const atResolution = fc.integer({ min: -1_000_000, max: 100_000_000 }).map((k) => k / 1000);
+    const repeated = fc.constantFrom(0, 0, 0, 0, 1.5, 2, 1e-9, 7.25);
+    const skewed = fc.double({ min: 0, max: 40, noNaN: true }).map(Math.exp);
+    const tiny = fc.double({ min: 1, max: 1 + 1e-12, noNaN: true });
+    const value = fc.oneof(atResolution, repeated, skewed, tiny, fc.double({ min: -1e6, max: 1e6, noNaN: true }));
+    fc.assert(fc.property(series(value, 4000), (s) => expectSameAsStatistics(s)), { numRuns: 200 });
+  });
+
+  it('... for long series of one kind each (a full ring of a gauge, a counter, a mostly idle metric)', () => {
+    const kinds = [
+      fc.double({ min: 0, max: 100, noNaN: true }),
+      fc.integer({ min: 0, max: 49 }),
+      fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+      fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 1000),
+    ];
+    for (const kind of kinds) {
+      fc.assert(fc.property(fc.array(withNulls(kind), { minLength: 3000, maxLength: 3600 }), (s) => expectSameAsStatistics(s)), { numRuns: 15 });
+    }
+  });
+
+  it('handles the simple cases', () => {
+    expect(summarizer.summarize([]).stats).toEqual({ count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null });
+    expect(summarizer.summarize([null, NaN]).total).toBeNaN();
+    expect(summarizer.summarize([3, null, 1, 2]).stats).toEqual({ count: 3, min: 1, max: 3, mean: 2, p50: 2, p95: 3, p99: 3, last: 2 });
+    expect(summarizer.summarize([-0, 0, -0]).stats).toEqual(statistics([-0, 0, -0]));
+    expect(summarizer.summarize([1, Infinity, -Infinity]).stats).toEqual(statistics([1, Infinity, -Infinity]));
+  });
+});
+
+const gauge = (extra: Partial<MetricDeclaration> = {}): MetricDeclaration => ({ unit: 'ms', kind: 'gauge', description: 'test', ...extra });
+
+function config(): ResolvedConfig {
+  return {
+    sampleIntervalMs: 1000,
+    evaluateEveryMs: 5000,
+    reportIntervalMs: 10_000,
+    maxSamples: 50,
+    collectTimeoutMs: 1000,
+    windowSeconds: 60,
+    plugins: [],
+    reporters: [],
+    rules: [],
+    watchRules: false,
+    sessionId: 'test',
+    configFile: null,
+    baseDir: process.cwd(),
+  };
+}
+
+function sessionOf(store: Store): SessionProfile {
+  return buildSession({
+    sessionId: 'test',
+    startedAt: 0,
+    endedAt: 60_000,
+    config: config(),
+    store,
+    rules: [],
+    evaluation: null,
+    records: { recommendations: new Map(), alerts: [] },
+    overhead: { cpuMs: 1, cpuPercent: 0.1, storeBytes: store.bytes, ticks: 60, meanTickMs: 0.1 },
+    faults: [],
+    actions: [],
+  });
+}
+
+/** The message of the SESSION_INVALID error `validateSession` throws for `data`, or null. */
+function refusal(data: unknown): string | null {
+  try {
+    validateSession(data, 'f.json');
+    return null;
+  } catch (error) {
+    if (!isLoadlightError(error) || error.code !== 'SESSION_INVALID') throw error;
+    return error.message;
+  }
+}
+
+describe('buildSession', () => {
+  it('summarises every series and module field as the store statistics and a plain sum would', () => {
+    const store = new Store(50, 0);
+    store.declare({ name: 'app.latency_ms', plugin: 'p', ...gauge() });
+    store.declare({ name: 'app.latency.growth', plugin: 'p', ...gauge({ derivedFrom: 'app.latency_ms' }) });
+    const fields = ['calls', 'total_ms', 'latency_min_ms', 'latency_max_ms', 'memory_mb', 'cpu_ms'];
+    for (const mod of ['a', 'b']) {
+      for (const field of fields) store.declare({ name: `module.${mod}.${field}`, plugin: 'modules', ...gauge({ module: { name: mod, field } }) });
+      store.declare({ name: `module.${mod}.latency_mean_ms`, plugin: 'modules', ...gauge({ module: { name: mod, field: 'latency_mean_ms' }, formula: { op: 'ratio', of: 'total_ms', by: 'calls' } }) });
+      store.declare({ name: `module.${mod}.cpu_percent`, plugin: 'modules', ...gauge({ unit: 'percent', module: { name: mod, field: 'cpu_percent' }, formula: { op: 'percent_of_interval', of: 'cpu_ms' } }) });
+    }
+    let x = 7;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let t = 0; t < 60; t++) {
+      // 60 rows in a ring of 50: the oldest ten are gone. Some values missing, some at 1 us.
+      const row = Array.from({ length: store.metricCount }, () => (next() < 0.2 ? NaN : Math.round(next() * 1e6) / 1000));
+      store.commit(t * 1000 + Math.floor(next() * 5), row);
+    }
+    const session = sessionOf(store);
+    const parsed = JSON.parse(JSON.stringify(session)) as SessionProfile;
+    validateSession(parsed);
+    expect(session.schemaVersion).toBe(2);
+    expect(session.samples.t).toEqual(store.timeSeries());
+    expect(session.samples.since).toBe(store.timeBeforeFirst());
+    expect(Object.keys(session.samples.values)).not.toContain('app.latency.growth');
+    // Computed metrics: named with their formula in the catalogue, no series of their own.
+    expect(session.catalogue['module.a.latency_mean_ms']!.formula).toEqual({ op: 'ratio', of: 'total_ms', by: 'calls' });
+    expect(Object.keys(session.samples.values)).not.toContain('module.a.latency_mean_ms');
+    expect(Object.keys(session.samples.values)).not.toContain('module.a.cpu_percent');
+    for (const info of store.catalogue()) {
+      // Read back from the object and from its JSON, the oldest row's rate included.
+      expect(sessionSeries(session, info.name), info.name).toEqual(store.series(info.name));
+      expect(sessionSeries(parsed, info.name), info.name).toEqual(store.series(info.name));
+      if (!info.derivedFrom) expect(session.statistics[info.name]).toEqual(statistics(store.series(info.name)));
+    }
+    const a = session.modules.find((m) => m.name === 'a')!;
+    const series = (field: string) => store.series(`module.a.${field}`);
+    expect(a.calls).toBe(reduceTotal(series('calls')));
+    expect(a.totalMs).toBe(reduceTotal(series('total_ms')));
+    expect(a.minMs).toBe(statistics(series('latency_min_ms')).min);
+    expect(a.maxMs).toBe(statistics(series('latency_max_ms')).max);
+    expect(a.meanMs).toBe(statistics(series('latency_mean_ms')).mean);
+    expect(a.meanMs).not.toBeNull();
+    expect(a.memoryMb).toBe(statistics(series('memory_mb')).last);
+    expect(a.cpuPercent).toBe(statistics(series('cpu_percent')).mean);
+    expect(a.errors).toBeNull(); // not declared
+    expect(session.modules.map((m) => m.name).sort()).toEqual(['a', 'b']);
+  });
+
+  it('writes each series in its shortest form: dense, sparse or runs', () => {
+    const store = new Store(200, 0);
+    const names = ['app.busy', 'app.rare', 'app.steady', 'app.never'];
+    for (const name of names) store.declare({ name, plugin: 'p', ...gauge() });
+    for (let i = 0; i < 200; i++) store.commit(i * 1000, [i * 1.5, i % 50 === 7 ? i : NaN, Math.floor(i / 40), NaN]);
+    const session = sessionOf(store);
+    const values = session.samples.values;
+    expect(Array.isArray(values['app.busy'])).toBe(true);
+    expect(values['app.rare']).toEqual({ at: [7, 57, 107, 157], v: [7, 57, 107, 157] });
+    expect(values['app.steady']).toEqual({ runs: [40, 40, 40, 40, 40], v: [0, 1, 2, 3, 4] });
+    expect(values['app.never']).toEqual({ at: [], v: [] });
+    for (const name of names) expect(sessionSeries(session, name)).toEqual(store.series(name));
+    validateSession(JSON.parse(JSON.stringify(session)));
+  });
+
+  it('computes a formula whose operand comes after it, or is missing, as the Store does', () => {
+    const store = new Store(10, 0);
+    store.declare({ name: 'app.jobs_per_minute', plugin: 'p', ...gauge({ unit: 'per_minute', formula: { op: 'per_minute', of: 'jobs' } }) });
+    store.declare({ name: 'app.jobs', plugin: 'p', ...gauge({ unit: 'count' }) });
+    store.declare({ name: 'app.orphan_per_minute', plugin: 'p', ...gauge({ unit: 'per_minute', formula: { op: 'per_minute', of: 'nothing' } }) });
+    for (let i = 1; i <= 15; i++) store.commit(i * 700, [0, i, 0]);
+    const session = sessionOf(store);
+    expect(sessionSeries(session, 'app.jobs_per_minute')).toEqual(store.series('app.jobs_per_minute'));
+    expect(sessionSeries(session, 'app.jobs_per_minute')[0]).toBe(514.29); // 6 jobs in 700 ms, the oldest row of the ring
+    expect(sessionSeries(session, 'app.orphan_per_minute')).toEqual(new Array(10).fill(null));
+    expect(session.statistics['app.orphan_per_minute']!.count).toBe(0);
+  });
+});
+
+describe('encodeSeries', () => {
+  /** Each form's compact JSON, written naively. */
+  const forms = (series: Array<number | null>) => {
+    const at: number[] = [];
+    const v: number[] = [];
+    series.forEach((x, i) => x !== null && (at.push(i), v.push(x)));
+    const runs: number[] = [];
+    const heads: Array<number | null> = [];
+    for (let i = 0; i < series.length; ) {
+      let j = i;
+      while (j < series.length && series[j] === series[i]) j++;
+      runs.push(j - i);
+      heads.push(series[i]!);
+      i = j;
+    }
+    return [series, { at, v }, { runs, v: heads }].map((form) => JSON.stringify(form).length);
+  };
+  const value = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.integer({ min: 0, max: 10 ** 7 }).map((k) => k / 1000), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  // Series with runs, gaps and noise, as a store's hold them.
+  const run = fc.tuple(fc.oneof(value, fc.constant(null)), fc.integer({ min: 1, max: 30 }));
+  const seriesOf = fc.array(run, { maxLength: 40 }).map((runs) => runs.flatMap(([v, n]) => new Array<number | null>(n).fill(v)));
+
+  it('picks the form whose JSON is shortest (dense on a tie), and reads back as the series', () => {
+    fc.assert(
+      fc.property(fc.oneof(seriesOf, fc.array(fc.oneof(value, fc.constant(null)), { maxLength: 200 })), (series) => {
+        const n = series.length;
+        const encoded = encodeSeries(Float64Array.from(series, (v) => v ?? NaN), n);
+        const lengths = forms(series);
+        expect(JSON.stringify(encoded).length).toBe(Math.min(...lengths));
+        if (lengths[0] === Math.min(...lengths)) expect(Array.isArray(encoded)).toBe(true);
+        // As a file holds it (JSON writes -0 as 0).
+        const values = JSON.parse(JSON.stringify({ 'a.b': encoded })) as Record<string, SessionSeries>;
+        const session = { catalogue: {}, samples: { t: series.map((_, i) => i), since: -1, values } };
+        expect(sessionSeries(session, 'a.b')).toEqual(series.map((v) => (Object.is(v, -0) ? 0 : v)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes infinities, which JSON cannot hold, as missing', () => {
+    expect(encodeSeries(Float64Array.from([1, Infinity, 2, -Infinity, NaN]), 5)).toEqual([1, null, 2, null, null]);
+  });
+});
+
+describe('sessionSeries', () => {
+  it('reads dense, sparse and run series, computes formulas, and is all null for anything else', () => {
+    const session = {
+      catalogue: {
+        'm.count': { unit: 'count', kind: 'counter', description: '', plugin: 'p' },
+        'm.count_per_minute': { unit: 'per_minute', kind: 'gauge', description: '', plugin: 'p', formula: { op: 'per_minute', of: 'count' } },
+        'm.share': { unit: 'ratio', kind: 'gauge', description: '', plugin: 'p', formula: { op: 'ratio', of: 'm.part', by: 'm.count' } },
+        'm.slope': { unit: 'count', kind: 'gauge', description: '', plugin: 'p', derivedFrom: 'm.count' },
+      },
+      samples: {
+        t: [1000, 2000, 3500, 4000],
+        since: 0,
+        values: { 'm.count': { runs: [2, 1, 1], v: [3, null, 6] }, 'm.part': { at: [1, 3], v: [1, 2] }, 'm.dense': [1, null, 2, 3] },
+      },
+    } satisfies Pick<SessionProfile, 'catalogue' | 'samples'>;
+    expect(sessionSeries(session, 'm.count')).toEqual([3, 3, null, 6]);
+    expect(sessionSeries(session, 'm.part')).toEqual([null, 1, null, 2]);
+    expect(sessionSeries(session, 'm.dense')).toEqual([1, null, 2, 3]);
+    expect(sessionSeries(session, 'm.count_per_minute')).toEqual([180, 180, null, 720]);
+    expect(sessionSeries(session, 'm.share')).toEqual([null, 0.3333, null, 0.3333]);
+    expect(sessionSeries(session, 'm.slope')).toEqual([null, null, null, null]);
+    expect(sessionSeries(session, 'm.unknown')).toEqual([null, null, null, null]);
+    // A new array each time: changing it changes nothing in the session.
+    sessionSeries(session, 'm.dense')[0] = 99;
+    expect(session.samples.values['m.dense'][0]).toBe(1);
+  });
+
+  it('reads a version 1 session too (every series dense, computed ones stored)', () => {
+    const v1 = {
+      catalogue: { 'm.rate': { unit: 'per_minute' as const, kind: 'gauge' as const, description: '', plugin: 'p', formula: { op: 'per_minute' as const, of: 'count' } } },
+      samples: { t: [1000, 2000], values: { 'm.rate': [1 / 3, null] } },
+    };
+    expect(sessionSeries(v1 as unknown as SessionProfile, 'm.rate')).toEqual([1 / 3, null]);
+  });
+});
+
+describe('validateSession', () => {
+  const store = new Store(10, 0);
+  store.declare({ name: 'app.v', plugin: 'p', ...gauge() });
+  for (let i = 0; i < 4; i++) store.commit(i * 1000, [i]);
+  const valid = () => JSON.parse(JSON.stringify(sessionOf(store))) as SessionProfile;
+
+  it('accepts a session as buildSession makes it', () => {
+    expect(refusal(valid())).toBeNull();
+  });
+
+  it('says that a version 1 session is of an older version', () => {
+    expect(refusal({ ...valid(), schemaVersion: 1 })).toMatch(/^f\.json is a loadlight session of schema version 1, written by an older loadlight: this loadlight reads schema version 2/);
+  });
+
+  it('refuses series that do not fit the sample times, naming them', () => {
+    const withSeries = (series: unknown) => {
+      const session = valid();
+      (session.samples.values as Record<string, unknown>)['app.v'] = series;
+      return refusal(session);
+    };
+    expect(withSeries([1, 2, 3])).toContain('"samples.values["app.v"]" has 3 values, expected 4 (one per time in "samples.t").');
+    expect(withSeries({ at: [0, 2], v: [1] })).toContain('has 2 rows in "at" and 1 values in "v": expected as many');
+    expect(withSeries({ at: [2, 1], v: [1, 2] })).toContain('"samples.values["app.v"].at[1]" is 1: expected rows in ascending order, each below 4');
+    expect(withSeries({ at: [0, 4], v: [1, 2] })).toContain('.at[1]" is 4');
+    expect(withSeries({ runs: [1, 2], v: [1, null] })).toContain('has runs of 3 rows in all, expected 4');
+    expect(withSeries({ runs: [4], v: [1, 2] })).toContain('has 1 runs and 2 values: expected as many');
+    expect(withSeries({ runs: [4, 0], v: [1, 2] })).toContain('"samples.values["app.v"].runs[1]" must be >= 1, got number 0.');
+    expect(withSeries({ at: [0], v: [null] })).toContain('"samples.values["app.v"].v[0]" must be number, got null.');
+    expect(withSeries({ at: [0], v: [1], extra: 1 })).toContain('"extra" in "samples.values["app.v"]"');
+    expect(withSeries('x')).toContain('"samples.values["app.v"]" must be array or object');
+    expect(withSeries({ runs: [4], v: [1] })).toBeNull();
+  });
+});
