@@ -15,7 +15,7 @@ describe('README', () => {
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout.trim()) as Record<string, number>;
     expect(summary.fps).toBeGreaterThan(0);
-    expect(summary.budgetMs).toBeCloseTo(1000 / 30, 10);
+    expect(summary.budgetMs).toBeCloseTo(1000 / 30, 3); // the store holds ms to 1 us
     expect(summary.slowestMs).toBeGreaterThanOrEqual(49.9); // the 50 ms frame
     expect(summary.latePerMinute).toBeGreaterThan(0);
     expect(summary.droppedPerMinute).toBeGreaterThan(0);

@@ -14,38 +14,86 @@ export interface CounterPair {
 /** /proc/diskstats counts in 512-byte sectors whatever the device's own sector size. */
 const SECTOR_BYTES = 512;
 
+/** Up to this many fields of a /proc line are located (diskstats has 20, net/dev 16, the cpu line 11). */
+const MAX_FIELDS = 24;
+const fieldStart = new Int32Array(MAX_FIELDS);
+const fieldEnd = new Int32Array(MAX_FIELDS);
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13;
+}
+
+/**
+ * Locates the blank-separated fields of `text[from, to)` in `fieldStart` / `fieldEnd` (the first
+ * MAX_FIELDS); returns how many. The parsers read /proc at every tick: no split, no regex.
+ */
+function scanFields(text: string, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  while (n < MAX_FIELDS) {
+    while (i < to && isBlank(text.charCodeAt(i))) i++;
+    if (i >= to) break;
+    fieldStart[n] = i;
+    while (i < to && !isBlank(text.charCodeAt(i))) i++;
+    fieldEnd[n++] = i;
+  }
+  return n;
+}
+
+/** The unsigned decimal integer that is field `k`, NaN when it is not one (/proc counters are). */
+function integerField(text: string, k: number): number {
+  const end = fieldEnd[k]!;
+  let value = 0;
+  for (let i = fieldStart[k]!; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function lineEnd(text: string, start: number): number {
+  const end = text.indexOf('\n', start);
+  return end < 0 ? text.length : end;
+}
+
 /**
  * Parses /proc/diskstats: `major minor name reads merged sectors_read ms writes merged
- * sectors_written ...`. Gives bytes read (`first`) and written (`second`) per device.
+ * sectors_written ...`. Gives bytes read (`first`) and written (`second`) per device, of the
+ * devices `keep` accepts (all by default).
  */
-export function parseDiskstats(text: string): CounterPair[] {
+export function parseDiskstats(text: string, keep?: (name: string) => boolean): CounterPair[] {
   const out: CounterPair[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    const sectorsRead = Number(fields[5]);
-    const sectorsWritten = Number(fields[9]);
+  for (let start = 0, end = 0; start < text.length; start = end + 1) {
+    end = lineEnd(text, start);
+    if (scanFields(text, start, end) < 10) continue;
+    const sectorsRead = integerField(text, 5);
+    const sectorsWritten = integerField(text, 9);
     if (!Number.isFinite(sectorsRead) || !Number.isFinite(sectorsWritten)) continue;
-    out.push({ name: fields[2]!, first: sectorsRead * SECTOR_BYTES, second: sectorsWritten * SECTOR_BYTES });
+    const name = text.slice(fieldStart[2], fieldEnd[2]);
+    if (keep && !keep(name)) continue;
+    out.push({ name, first: sectorsRead * SECTOR_BYTES, second: sectorsWritten * SECTOR_BYTES });
   }
   return out;
 }
 
 /**
  * Parses /proc/net/dev (two header lines, then `name: rx_bytes packets errs drop fifo frame
- * compressed multicast tx_bytes ...`). Gives bytes received (`first`) and sent (`second`).
+ * compressed multicast tx_bytes ...`). Gives bytes received (`first`) and sent (`second`) per
+ * interface `keep` accepts (all by default).
  */
-export function parseNetDev(text: string): CounterPair[] {
+export function parseNetDev(text: string, keep?: (name: string) => boolean): CounterPair[] {
   const out: CounterPair[] = [];
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim();
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
-    if (!name || fields.length < 9) continue;
-    const rx = Number(fields[0]);
-    const tx = Number(fields[8]);
+  for (let start = 0, end = 0; start < text.length; start = end + 1) {
+    end = lineEnd(text, start);
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon > end) continue;
+    if (scanFields(text, colon + 1, end) < 9) continue;
+    const rx = integerField(text, 0);
+    const tx = integerField(text, 8);
     if (!Number.isFinite(rx) || !Number.isFinite(tx)) continue;
+    const name = text.slice(start, colon).trim();
+    if (!name || (keep && !keep(name))) continue;
     out.push({ name, first: rx, second: tx });
   }
   return out;
@@ -62,14 +110,17 @@ export interface IowaitTimes {
  * `cpu  user nice system idle iowait irq softirq steal guest guest_nice`.
  */
 export function parseIowait(text: string): IowaitTimes | null {
-  const end = text.indexOf('\n');
-  const line = end < 0 ? text : text.slice(0, end);
-  if (!line.startsWith('cpu ')) return null;
-  const fields = line.slice(4).trim().split(/\s+/).map(Number);
-  if (fields.length < 5 || fields.some((n) => !Number.isFinite(n))) return null;
+  if (!text.startsWith('cpu ')) return null;
+  const n = scanFields(text, 4, lineEnd(text, 0));
+  if (n < 5) return null;
   // guest and guest_nice are already counted in user and nice.
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-  return { iowait, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const value = integerField(text, k);
+    if (!Number.isFinite(value)) return null;
+    if (k < 8) total += value; // user nice system idle iowait irq softirq steal
+  }
+  return { iowait: integerField(text, 4), total };
 }
 
 /** Iowait percent of the CPU time between two readings; null when the counters did not move. */
@@ -121,11 +172,14 @@ export function isLoopbackInterface(name: string, sysClassNetDir = '/sys/class/n
  */
 export class CounterDeltas {
   private last = new Map<string, CounterPair>();
+  /** The map before `last`, cleared and reused for the next reading. */
+  private spare = new Map<string, CounterPair>();
   private primed = false;
 
   /** The summed increases since the previous call; null on the first call. */
   step(readings: readonly CounterPair[]): { first: number; second: number } | null {
-    const next = new Map<string, CounterPair>();
+    const next = this.spare;
+    next.clear();
     let first = 0;
     let second = 0;
     for (const reading of readings) {
@@ -137,6 +191,7 @@ export class CounterDeltas {
       if (dFirst >= 0) first += dFirst;
       if (dSecond >= 0) second += dSecond;
     }
+    this.spare = this.last;
     this.last = next;
     if (!this.primed) {
       this.primed = true;
@@ -146,7 +201,7 @@ export class CounterDeltas {
   }
 
   reset(): void {
-    this.last = new Map();
+    this.last.clear();
     this.primed = false;
   }
 }
@@ -341,14 +396,14 @@ export class HostIoSampler {
     const elapsedMs = this.lastCollectMs === null ? 0 : nowMs - this.lastCollectMs;
     this.lastCollectMs = nowMs;
     if (this.diskstats) {
-      const all = parseDiskstats(this.diskstats.read());
-      const disks = this.disks ?? wholeDisksByName(all.map((d) => d.name));
-      const rates = ratesOf(this.disk.step(all.filter((d) => disks.has(d.name))), elapsedMs);
+      const text = this.diskstats.read();
+      const disks = this.disks ?? wholeDisksByName(parseDiskstats(text).map((d) => d.name));
+      const rates = ratesOf(this.disk.step(parseDiskstats(text, (name) => disks.has(name))), elapsedMs);
       w.set('io.disk.read_bytes_per_second', rates.first);
       w.set('io.disk.write_bytes_per_second', rates.second);
     }
     if (this.netDev) {
-      const interfaces = parseNetDev(this.netDev.read()).filter((i) => !this.isLoopback(i.name));
+      const interfaces = parseNetDev(this.netDev.read(), this.counted);
       const rates = ratesOf(this.net.step(interfaces), elapsedMs);
       w.set('io.net.rx_bytes_per_second', rates.first);
       w.set('io.net.tx_bytes_per_second', rates.second);
@@ -361,6 +416,9 @@ export class HostIoSampler {
       w.set('io.cpu.iowait_percent', previous ? iowaitPercentBetween(previous, times) : null);
     }
   }
+
+  /** The interfaces whose traffic counts: every one but loopback. */
+  private readonly counted = (name: string): boolean => !this.isLoopback(name);
 
   private isLoopback(name: string): boolean {
     let loopback = this.loopback.get(name);

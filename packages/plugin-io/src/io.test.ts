@@ -2,12 +2,15 @@ import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLoadlightError } from '@loadlight/core';
+import { isLoadlightError, sessionSeries, type SessionProfile } from '@loadlight/core';
 import { createTestProfiler, moreSamples, sleep, stopTestProfilers } from '@loadlight/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import io, { timeIo, trackIoWait } from './index.js';
 import { integrate } from './test-utils.js';
 import { isTracking } from './waits.js';
+
+/** Every metric's series, dense (sessionSeries), by name. */
+const denseSeries = (session: SessionProfile) => Object.fromEntries(Object.keys(session.catalogue).map((name) => [name, sessionSeries(session, name)]));
 
 afterEach(stopTestProfilers);
 
@@ -91,7 +94,8 @@ describe('io plugin', () => {
     expect(isTracking()).toBe(false);
     expect(session.faults).toEqual([]);
 
-    const { t, values } = session.samples;
+    const { t } = session.samples;
+    const values = denseSeries(session);
     // 4 rounds of 4 waits, and one more
     expect(perMinuteTotal(t, values['io.waits.per_minute']!)).toBeCloseTo(17, -1);
     expect(Math.max(...values['io.wait.ms_per_minute']!.map((v) => v ?? 0))).toBeGreaterThan(0);
@@ -122,7 +126,8 @@ describe('io plugin', () => {
     await moreSamples(b.profiler, 2);
     const sessions = [await a.profiler.stop(), await b.profiler.stop()];
     for (const session of sessions) {
-      const { t, values } = session.samples;
+      const { t } = session.samples;
+      const values = denseSeries(session);
       // rates are per minute of the time each tick covered: summed back, the 300 waits (600 ms)
       expect(perMinuteTotal(t, values['io.waits.per_minute']!)).toBeGreaterThan(300 * 0.8);
       expect(perMinuteTotal(t, values['io.waits.per_minute']!)).toBeLessThan(300 * 1.25);
@@ -147,6 +152,6 @@ describe('io plugin', () => {
     expect(warnings).toEqual([
       'trackIoWait() was given values that are not a wait in milliseconds (NaN, negative or over 86400000 ms); they were ignored',
     ]);
-    expect(perMinuteTotal(session.samples.t, session.samples.values['io.waits.per_minute']!)).toBeCloseTo(1, 0);
+    expect(perMinuteTotal(session.samples.t, sessionSeries(session, 'io.waits.per_minute'))).toBeCloseTo(1, 0);
   });
 });

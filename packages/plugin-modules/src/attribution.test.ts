@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import modules, { moduleSpan, profileModule } from './index.js';
-import { burnCpu, makeProfiler, moreSamples, sleep, stopAll, sumOf } from './test-utils.js';
+import { burnCpu, makeProfiler, moreSamples, seriesByName, sleep, stopAll, sumOf } from './test-utils.js';
 
 afterEach(stopAll);
 
@@ -40,7 +40,7 @@ for (const cpu of ['sampling', 'precise'] as const) {
       ]);
       await moreSamples(profiler, 1); // core does not collect at stop: let the last events land
       const session = await profiler.stop();
-      const values = session.samples.values;
+      const values = seriesByName(session);
       near(sumOf(values[`module.${cpu}.heavy.cpu_ms`]), truthMs);
       const waitingCpuMs = sumOf(values[`module.${cpu}.waiting.cpu_ms`]);
       expect(waitingCpuMs).toBeLessThan(Math.max(20, truthMs * 0.02));
@@ -63,7 +63,7 @@ for (const cpu of ['sampling', 'precise'] as const) {
       for (let i = 0; i < 4; i++) await mixed();
       await moreSamples(profiler, 1); // core does not collect at stop: let the last events land
       const session = await profiler.stop();
-      const values = session.samples.values;
+      const values = seriesByName(session);
       near(sumOf(values[`module.${cpu}.mixed.cpu_ms`]), truthMs);
       const module = session.modules.find((m) => m.name === `${cpu}.mixed`)!;
       expect(module.calls).toBe(4);
@@ -97,7 +97,7 @@ for (const cpu of ['sampling', 'precise'] as const) {
       }
       await moreSamples(profiler, 1); // core does not collect at stop: let the last events land
       const session = await profiler.stop();
-      const values = session.samples.values;
+      const values = seriesByName(session);
       near(sumOf(values[`module.${cpu}.child.cpu_ms`]), childTruth);
       near(sumOf(values[`module.${cpu}.parent.cpu_ms`]) + sumOf(values[`module.${cpu}.async-parent.cpu_ms`]), parentTruth);
       // The parent's latency holds its child's time; its CPU does not.
@@ -147,7 +147,7 @@ describe('spans', () => {
     end();
     await moreSamples(profiler, 1); // core does not collect at stop: let the last events land
       const session = await profiler.stop();
-    const values = session.samples.values;
+    const values = seriesByName(session);
     near(sumOf(values['module.span.block.cpu_ms']), spanTruth);
     near(sumOf(values['module.span.inner.cpu_ms']), innerTruth);
     expect(sumOf(values['module.span.across.calls'])).toBe(1);

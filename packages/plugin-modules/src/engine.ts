@@ -7,7 +7,7 @@ import { CpuSampler, HeapSampler, type FrameIndex } from './samplers.js';
 import { WorkerMonitor } from './workers.js';
 import { BUCKETS, bucketOf } from './latency.js';
 
-export type CpuMode = 'sampling' | 'precise';
+export type CpuMode = 'auto' | 'sampling' | 'precise';
 
 /** What one plugin instance (one profiler) asks of the process-wide engine. */
 export interface RecorderNeeds {
@@ -86,9 +86,13 @@ export interface EngineStats {
   cpuSamples: number;
   heapReads: number;
   heapReadMs: number;
+  /** The last memory read's cost (its forced collection included), ms; it spaces the next read. */
+  lastHeapReadMs: number | null;
   locatedFunctions: number;
   locateMs: number;
   cpuSamplerStartMs: number | null;
+  /** `cpu: 'auto'`: when (performance.now()) the untimed share of the loop's busy time asked for the CPU sampler; null before. */
+  cpuSamplerRequestedAt: number | null;
   heapSamplerStartMs: number | null;
   harvests: number;
   /** Main-thread time of the harvests' synchronous part (heap reads and first location included). */
@@ -102,6 +106,12 @@ const LOCATE_BUDGET_MS = 2;
 const LOCATE_BATCH = 64;
 /** The first heap read comes sooner than the interval, so that memory shows early. */
 const FIRST_HEAP_READ_MS = 5_000;
+/**
+ * Each memory read is a full garbage collection (its cost grows with the heap): reads are spaced
+ * so that they cost at most this share of one core (a 15 ms read: 30 s apart; a 100 ms read, in a
+ * program with a large heap: 200 s apart), and at least `memoryReadIntervalMs` apart.
+ */
+export const HEAP_READ_BUDGET = 0.0005;
 
 /**
  * Process-wide: drains the modules' counters into every running plugin instance, and owns
@@ -124,6 +134,8 @@ export class Engine {
   /** How many locations each module owns alone: without any, its memory cannot be attributed. */
   private readonly ownedKeys = new Map<ModuleSlot, number>();
   private heapFailed = false;
+  /** `cpu: 'auto'`: an instance saw enough untimed JavaScript to want the CPU sampler (until release). */
+  private samplerRequested = false;
   /** performance.now() of the next heap read: each read forces a full GC (see README). */
   private nextHeapReadAt = 0;
   /** Live sampled bytes per module from the last heap read; null before the sampler runs. */
@@ -134,9 +146,11 @@ export class Engine {
     cpuSamples: 0,
     heapReads: 0,
     heapReadMs: 0,
+    lastHeapReadMs: null,
     locatedFunctions: 0,
     locateMs: 0,
     cpuSamplerStartMs: null,
+    cpuSamplerRequestedAt: null,
     heapSamplerStartMs: null,
     harvests: 0,
     harvestMs: 0,
@@ -163,7 +177,7 @@ export class Engine {
     hot.running = this.recorders.size;
     if (recorder.needs.cpu === 'precise') disablePrecise();
     if (this.recorders.size === 0) this.release();
-    else if (this.cpu && !this.wants('sampling')) this.stopCpu();
+    else if (this.cpu && !this.wantsCpuSampler()) this.stopCpu();
   }
 
   /** Memory per module as the heap sampler last saw it: bytes, 0 when none, null when not measured. */
@@ -184,7 +198,7 @@ export class Engine {
     const started = performance.now();
     this.flushWarnings();
     const watches = this.workerWatches();
-    const cpuSampling = hot.continuations && this.wants('sampling');
+    const cpuSampling = hot.continuations && this.wantsCpuSampler();
     const memory = this.wantsMemory() && this.hasCodeModules();
     if (cpuSampling || memory || watches.length > 0) this.openLink();
     // Before the rotation: the samples of a function located now are charged this tick.
@@ -200,7 +214,7 @@ export class Engine {
     this.drain();
     if (this.link) {
       if (this.heap?.running && started >= this.nextHeapReadAt) this.readHeap(started);
-      this.startSamplersLater();
+      this.startHeapSampler();
     }
     this.stats.harvests++;
     this.stats.harvestMs += performance.now() - started;
@@ -237,6 +251,27 @@ export class Engine {
     return false;
   }
 
+  /** V8's CPU sampler is for `sampling` instances, and for `auto` ones once they asked for it. */
+  private wantsCpuSampler(): boolean {
+    return this.wants('sampling') || (this.samplerRequested && this.wants('auto'));
+  }
+
+  /** `cpu: 'auto'`: the program runs enough JavaScript outside wrapped synchronous runs that continuations may matter. */
+  requestCpuSampler(): void {
+    if (this.samplerRequested) return;
+    this.samplerRequested = true;
+    this.stats.cpuSamplerRequestedAt = performance.now();
+  }
+
+  get cpuSamplerRequested(): boolean {
+    return this.samplerRequested;
+  }
+
+  /** V8's CPU sampler is running (tests, diagnostics). */
+  get cpuSamplerRunning(): boolean {
+    return this.cpu?.running ?? false;
+  }
+
   private wantsMemory(): boolean {
     for (const recorder of this.recorders) if (recorder.needs.memory === 'sampling') return true;
     return false;
@@ -260,28 +295,37 @@ export class Engine {
     this.workers = new WorkerMonitor(link);
   }
 
-  /** Starting V8's CPU profiler logs every compiled function (tens of ms in a large program): after the tick. */
-  private startSamplersLater(): void {
+  /** The heap sampler starts with the first harvest (about 0.1 ms); its first read comes later. */
+  private startHeapSampler(): void {
     const needs = this.firstNeeds();
-    if (!needs || !this.link) return;
-    if (!this.heap && !this.heapFailed && this.wantsMemory() && this.hasCodeModules()) {
-      try {
-        const started = performance.now();
-        const heap = new HeapSampler(this.link, Math.round(needs.memorySampleIntervalKb * 1024));
-        heap.start();
-        this.heap = heap;
-        this.stats.heapSamplerStartMs = performance.now() - started;
-        this.nextHeapReadAt = started + Math.min(FIRST_HEAP_READ_MS, needs.memoryReadIntervalMs);
-      } catch (error) {
-        this.heapFailed = true;
-        this.warnAll(`modules: cannot start V8's heap sampler (${describeError(error)}); memory per module is not measured`);
-      }
+    if (!needs || !this.link || this.heap || this.heapFailed || !this.wantsMemory() || !this.hasCodeModules()) return;
+    try {
+      const started = performance.now();
+      const heap = new HeapSampler(this.link, Math.round(needs.memorySampleIntervalKb * 1024));
+      heap.start();
+      this.heap = heap;
+      this.stats.heapSamplerStartMs = performance.now() - started;
+      this.nextHeapReadAt = started + Math.min(FIRST_HEAP_READ_MS, needs.memoryReadIntervalMs);
+    } catch (error) {
+      this.heapFailed = true;
+      this.warnAll(`modules: cannot start V8's heap sampler (${describeError(error)}); memory per module is not measured`);
     }
-    if (this.cpu || this.cpuStarting || !hot.continuations || !this.wants('sampling')) return;
+  }
+
+  /**
+   * Called once a tick's sample is committed. Starting V8's CPU profiler logs every compiled
+   * function (20 to 130 ms in a program that has loaded a few libraries), so it starts here, in
+   * the check phase after a committed sample: never inside a tick, and never before the first
+   * sample.
+   */
+  afterCommit(): void {
+    if (this.cpu || this.cpuStarting || !this.link || !hot.continuations || !this.wantsCpuSampler()) return;
+    const needs = this.firstNeeds();
+    if (!needs) return;
     this.cpuStarting = true;
     const immediate = setImmediate(() => {
       this.cpuStarting = false;
-      if (!this.link || this.cpu || !this.wants('sampling')) return;
+      if (!this.link || this.cpu || !this.wantsCpuSampler()) return;
       const started = performance.now();
       try {
         const cpu = new CpuSampler(this.link, Math.round(needs.cpuSampleIntervalMs * 1000));
@@ -301,13 +345,15 @@ export class Engine {
   }
 
   private readHeap(at: number): void {
-    const needs = this.firstNeeds();
-    this.nextHeapReadAt = at + (needs?.memoryReadIntervalMs ?? 30_000);
+    const intervalMs = this.firstNeeds()?.memoryReadIntervalMs ?? 30_000;
+    this.nextHeapReadAt = at + intervalMs;
     try {
       const { bytes, costMs } = this.heap!.read(this.index);
       this.heapBytes = bytes;
       this.stats.heapReads++;
       this.stats.heapReadMs += costMs;
+      this.stats.lastHeapReadMs = costMs;
+      this.nextHeapReadAt = at + Math.max(intervalMs, costMs / HEAP_READ_BUDGET);
     } catch (error) {
       this.heapBytes = null;
       this.warnAll(`modules: reading V8's heap sampler failed (${describeError(error)}); memory per module is null this tick`);
@@ -441,6 +487,7 @@ export class Engine {
     this.link = null;
     this.linkProblem = null;
     this.heapFailed = false;
+    this.samplerRequested = false;
     runtime.warnings.length = 0;
   }
 }

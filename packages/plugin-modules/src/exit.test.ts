@@ -12,7 +12,7 @@ describe('in a real process', () => {
       const later = profileModule('exit.async', async () => { await new Promise((r) => setTimeout(r, 20)); spin(5); });
       const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
       watchWorker(worker, 'exit.worker');
-      const sampling = new Profiler({ plugins: [modules({ memoryReadIntervalMs: 1000, cpuSampleIntervalMs: 5 })], reporters: [], rules: [], sampleIntervalMs: 200 }, { handleExit: false });
+      const sampling = new Profiler({ plugins: [modules({ cpu: 'sampling', memoryReadIntervalMs: 1000, cpuSampleIntervalMs: 5 })], reporters: [], rules: [], sampleIntervalMs: 200 }, { handleExit: false });
       const precise = new Profiler({ plugins: [modules({ cpu: 'precise' })], reporters: [], rules: [], sampleIntervalMs: 300 }, { handleExit: false });
       await sampling.start();
       await precise.start();
@@ -60,7 +60,7 @@ describe('in a real process', () => {
       const cjs = createRequire(import.meta.url)('@loadlight/plugin-modules');
       const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
       const work = cjs.profileModule('dual.work', async () => { await new Promise((r) => setTimeout(r, 10)); spin(20); });
-      const profiler = new Profiler({ plugins: [modules({ cpuSampleIntervalMs: 2 })], reporters: [], rules: [], sampleIntervalMs: 200 }, { handleExit: false });
+      const profiler = new Profiler({ plugins: [modules({ cpu: 'sampling', cpuSampleIntervalMs: 2 })], reporters: [], rules: [], sampleIntervalMs: 200 }, { handleExit: false });
       await profiler.start();
       for (let i = 0; i < 20; i++) await work();
       await new Promise((r) => setTimeout(r, 300));

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import {
   describeError,
   validateOptions,
@@ -11,21 +11,26 @@ import {
 import { engine, Pending, type CpuMode, type RecorderLink, type RecorderNeeds } from './engine.js';
 import { bucketOf, quantilesNs } from './latency.js';
 import { PLUGIN_NAME } from './names.js';
-import { runtime, type ModuleSlot } from './runtime.js';
+import { hot, runtime, type ModuleSlot } from './runtime.js';
 import { ownThreadClock, threadCpuAvailable } from './thread-cpu.js';
+import { ModuleTrace } from './trace.js';
 
 export interface ModulesOptions {
   /**
    * How the CPU of async continuations (the code after each `await` of a profiled async
    * function) is charged. Synchronous runs are always timed exactly by the wrappers.
-   * - `sampling` (default): V8's sampling CPU profiler; no cost per call.
+   * - `auto` (default): V8's sampling CPU profiler, started only once the JavaScript thread
+   *   spends more than 5% of a core (over 5 s) outside wrapped synchronous runs, the only place
+   *   continuations can be; until then they are not charged. Starting the sampler costs 20 to
+   *   130 ms once and running it about 0.1% of a core (see the README).
+   * - `sampling`: V8's sampling CPU profiler, started right after the first sample; no cost per call.
    * - `precise`: async hooks time every continuation; costs on every async callback of the program.
    */
   cpu?: CpuMode;
   /**
-   * Period of V8's CPU sampler in `sampling` mode, which runs only once an async (or generator)
-   * function is profiled. Default 100 (each sample costs the process about 50-80 us here; see
-   * the README), at least 1.
+   * Period of V8's CPU sampler (`sampling`, and `auto` once it started it), which runs only once
+   * an async (or generator) function is profiled. Default 100 (each sample costs the process
+   * about 50-80 us here; see the README), at least 1.
    */
   cpuSampleIntervalMs?: number;
   /** Memory per module from V8's sampling heap profiler (`sampling`, default) or not at all (`off`). */
@@ -40,7 +45,7 @@ export interface ModulesOptions {
 }
 
 export const DEFAULT_OPTIONS: Readonly<Required<ModulesOptions>> = Object.freeze({
-  cpu: 'sampling',
+  cpu: 'auto',
   cpuSampleIntervalMs: 100,
   memory: 'sampling',
   memorySampleIntervalKb: 512,
@@ -51,7 +56,7 @@ export const optionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    cpu: { enum: ['sampling', 'precise'] },
+    cpu: { enum: ['auto', 'sampling', 'precise'] },
     cpuSampleIntervalMs: { type: 'number', minimum: 1, maximum: 1000 },
     memory: { enum: ['sampling', 'off'] },
     memorySampleIntervalKb: { type: 'number', minimum: 16, maximum: 65536 },
@@ -60,6 +65,12 @@ export const optionsSchema: JsonSchema = {
 };
 
 const MB = 1024 * 1024;
+/**
+ * `cpu: 'auto'`: the CPU of the JavaScript thread outside wrapped synchronous runs (percent of
+ * one core) that starts the CPU sampler, and the window it is measured over. Not an option;
+ * tests shorten the window.
+ */
+export const autoSampler = { thresholdPercent: 5, windowMs: 5_000 };
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
 type FieldDeclaration = Omit<MetricDeclaration, 'module'>;
@@ -67,25 +78,25 @@ type FieldDeclaration = Omit<MetricDeclaration, 'module'>;
 /** The metrics of a profiled module, `module.<name>.<field>`. */
 export const MODULE_METRICS: Readonly<Record<string, FieldDeclaration>> = Object.freeze({
   calls: { unit: 'count', kind: 'counter', description: 'calls (and spans) that finished since the previous tick' },
-  calls_per_minute: { unit: 'per_minute', kind: 'gauge', description: 'calls that finished per minute, over the tick' },
+  calls_per_minute: { unit: 'per_minute', kind: 'gauge', formula: { op: 'per_minute', of: 'calls' }, description: 'calls that finished per minute, over the tick' },
   errors: { unit: 'count', kind: 'counter', description: 'calls that threw or rejected since the previous tick' },
-  errors_per_minute: { unit: 'per_minute', kind: 'gauge', description: 'calls that threw or rejected per minute, over the tick' },
+  errors_per_minute: { unit: 'per_minute', kind: 'gauge', formula: { op: 'per_minute', of: 'errors' }, description: 'calls that threw or rejected per minute, over the tick' },
   total_ms: { unit: 'ms', kind: 'counter', description: 'summed latency of the calls that finished since the previous tick' },
-  latency_mean_ms: { unit: 'ms', kind: 'gauge', description: 'mean latency of the calls of the tick (null without calls)' },
+  latency_mean_ms: { unit: 'ms', kind: 'gauge', formula: { op: 'ratio', of: 'total_ms', by: 'calls' }, description: 'mean latency of the calls of the tick (null without calls)' },
   latency_min_ms: { unit: 'ms', kind: 'gauge', aggregate: 'min', description: 'shortest call of the tick' },
   latency_max_ms: { unit: 'ms', kind: 'gauge', aggregate: 'max', description: 'longest call of the tick' },
   latency_p50_ms: { unit: 'ms', kind: 'gauge', description: 'median latency of the calls of the tick' },
   latency_p95_ms: { unit: 'ms', kind: 'gauge', description: '95th percentile latency of the calls of the tick' },
   latency_p99_ms: { unit: 'ms', kind: 'gauge', description: '99th percentile latency of the calls of the tick' },
   cpu_ms: { unit: 'ms', kind: 'counter', description: "on-CPU time of the module's own code since the previous tick (not its profiled callees')" },
-  cpu_percent: { unit: 'percent', kind: 'gauge', description: "the module's on-CPU time as a percent of one core over the tick" },
+  cpu_percent: { unit: 'percent', kind: 'gauge', formula: { op: 'percent_of_interval', of: 'cpu_ms' }, description: "the module's on-CPU time as a percent of one core over the tick" },
   memory_mb: { unit: 'mb', kind: 'gauge', description: "live heap allocated by the module's functions (V8's sampling heap profiler)" },
 });
 
 /** The metrics of a watched worker thread. */
 export const WORKER_METRICS: Readonly<Record<string, FieldDeclaration>> = Object.freeze({
   cpu_ms: { unit: 'ms', kind: 'counter', description: "the worker thread's on-CPU time since the previous tick" },
-  cpu_percent: { unit: 'percent', kind: 'gauge', description: "the worker thread's on-CPU time as a percent of one core" },
+  cpu_percent: { unit: 'percent', kind: 'gauge', formula: { op: 'percent_of_interval', of: 'cpu_ms' }, description: "the worker thread's on-CPU time as a percent of one core" },
   memory_mb: { unit: 'mb', kind: 'gauge', description: "the worker's heap in use plus its external memory (ArrayBuffers, WebAssembly)" },
 });
 
@@ -106,6 +117,9 @@ class Recorder implements RecorderLink {
   private lastThreadCpuMs = 0;
   private clock: ReturnType<typeof ownThreadClock> | null = null;
   private readonly quantiles = [0, 0, 0];
+  /** `cpu: 'auto'`: the loop's busy time, and what the wrappers timed of it, since the last decision. */
+  private lastElu: EventLoopUtilization | null = null;
+  private readonly untimed = { busyMs: 0, ownMs: 0, timedMs: 0, cpuMs: 0, elapsedMs: 0, lastOwnMs: 0, windows: 0 };
 
   constructor(profiler: Profiler, needs: RecorderNeeds) {
     this.profiler = profiler;
@@ -120,6 +134,8 @@ class Recorder implements RecorderLink {
     this.clock = ownThreadClock();
     this.lastAt = performance.now();
     this.lastThreadCpuMs = this.clock.readMs();
+    this.lastElu = null;
+    Object.assign(this.untimed, { busyMs: 0, ownMs: 0, timedMs: 0, cpuMs: 0, elapsedMs: 0, lastOwnMs: 0, windows: 0 });
     engine().attach(this);
   }
 
@@ -149,8 +165,14 @@ class Recorder implements RecorderLink {
     // Wall-clock timings overstate CPU when the OS takes the core away (a loaded machine):
     // never charge the modules more than this thread really ran.
     let chargedMs = 0;
-    for (const [slot, pending] of this.pending) if (slot.kind === 'code') chargedMs += this.cpuOf(pending);
+    let syncMs = 0;
+    for (const [slot, pending] of this.pending) {
+      if (slot.kind !== 'code') continue;
+      chargedMs += this.cpuOf(pending);
+      syncMs += pending.cpuSyncMs;
+    }
     const scale = chargedMs > threadDeltaMs ? threadDeltaMs / chargedMs : 1;
+    if (this.needs.cpu === 'auto') this.watchUntimed(syncMs, threadDeltaMs, elapsedMs);
 
     for (const [slot, pending] of this.pending) {
       if (!this.declared.has(slot) && (pending.calls > 0 || this.cpuOf(pending) > 0)) this.declare(slot);
@@ -168,6 +190,45 @@ class Recorder implements RecorderLink {
     for (const pending of this.pending.values()) pending.reset();
   }
 
+  /**
+   * `cpu: 'auto'`: continuations run outside the wrapped synchronous runs, so they are at most
+   * the loop's busy time minus what the wrappers timed (the rest of the profiler's own ticks
+   * included). Once that exceeds the threshold over a window, the CPU sampler is worth its cost:
+   * ask for it. The first tick (from start to the first collect) and the first window are left
+   * out: they hold the profiler's start-up.
+   */
+  private watchUntimed(timedMs: number, threadCpuMs: number, elapsedMs: number): void {
+    const shared = engine();
+    if (shared.cpuSamplerRequested || !hot.continuations) {
+      this.lastElu = null;
+      return;
+    }
+    const elu = performance.eventLoopUtilization();
+    const last = this.lastElu;
+    this.lastElu = elu;
+    // This plugin's own work (memory reads with their forced collection, locating functions,
+    // writing the metrics) is busy time too, and no continuation's.
+    const ownMs = shared.stats.harvestMs + shared.stats.writeMs;
+    const u = this.untimed;
+    const ownDeltaMs = ownMs - u.lastOwnMs;
+    u.lastOwnMs = ownMs;
+    if (!last) return;
+    u.busyMs += elu.active - last.active;
+    u.ownMs += ownDeltaMs;
+    u.timedMs += timedMs;
+    u.cpuMs += threadCpuMs;
+    u.elapsedMs += elapsedMs;
+    if (u.elapsedMs < autoSampler.windowMs) return;
+    // Busy time and the wrappers' timings are wall-clock, which a loaded machine stretches (the
+    // OS takes the core away): their untimed share is applied to the thread's CPU time instead.
+    const untimedShare = u.busyMs > 0 ? Math.max(0, u.busyMs - u.ownMs - u.timedMs) / u.busyMs : 0;
+    const untimedPercent = ((u.cpuMs * untimedShare) / u.elapsedMs) * 100;
+    u.busyMs = u.ownMs = u.timedMs = u.cpuMs = u.elapsedMs = 0;
+    // The first window holds the start-up (code compiled for the first time, metrics declared): not judged.
+    if (u.windows++ === 0) return;
+    if (untimedPercent >= autoSampler.thresholdPercent) shared.requestCpuSampler();
+  }
+
   private cpuOf(pending: Pending): number {
     return pending.cpuSyncMs + (this.needs.cpu === 'precise' ? pending.cpuPreciseMs : pending.cpuSampledMs);
   }
@@ -175,17 +236,14 @@ class Recorder implements RecorderLink {
   private writeModule(w: SampleWriter, slot: ModuleSlot, declared: Declared, pending: Pending | undefined, elapsedMs: number, scale: number): void {
     const n = declared.names;
     const calls = pending?.calls ?? 0;
-    const perMinute = 60_000 / elapsedMs;
+    // calls_per_minute, errors_per_minute, latency_mean_ms and cpu_percent are computed by the
+    // Store from these fields and the tick's interval (their `formula`): not written.
     w.set(n.calls!, calls);
-    w.set(n.calls_per_minute!, calls * perMinute);
     w.set(n.errors!, pending?.errors ?? 0);
-    w.set(n.errors_per_minute!, (pending?.errors ?? 0) * perMinute);
     w.set(n.total_ms!, pending?.totalMs ?? 0);
     if (pending && calls > 0) {
-      const mean = pending.totalMs / calls;
       const q = this.quantiles;
       quantilesNs(pending.buckets!, calls, QUANTILES, q, bucketOf(pending.minMs * 1e6));
-      w.set(n.latency_mean_ms!, mean);
       w.set(n.latency_min_ms!, pending.minMs);
       w.set(n.latency_max_ms!, pending.maxMs);
       // Bucket midpoints are within 3.2%; the exact extremes bound them.
@@ -196,7 +254,6 @@ class Recorder implements RecorderLink {
     // Without calls the latency fields stay unwritten: null, as every row starts.
     const cpuMs = pending ? this.cpuOf(pending) * scale : 0;
     w.set(n.cpu_ms!, cpuMs);
-    w.set(n.cpu_percent!, (cpuMs / elapsedMs) * 100);
     if (!declared.memoryUnavailable) {
       const problem = engine().linkProblem;
       if (problem) {
@@ -222,8 +279,7 @@ class Recorder implements RecorderLink {
     }
     if (threadCpuAvailable) {
       const cpuMs = live > 0 && measured > 0 ? (pending?.cpuWorkerMs ?? 0) : null;
-      w.set(n.cpu_ms!, cpuMs);
-      w.set(n.cpu_percent!, cpuMs === null ? null : (cpuMs / elapsedMs) * 100);
+      w.set(n.cpu_ms!, cpuMs); // cpu_percent: computed by the Store (its formula)
     }
     w.set(n.memory_mb!, live > 0 && heapBytes !== null ? heapBytes / MB : null);
   }
@@ -289,9 +345,23 @@ export function modules(options?: ModulesOptions): Plugin {
     apply(profiler: Profiler): void {
       const recorder = new Recorder(profiler, needs);
       recorders.set(profiler, recorder);
-      profiler.hooks.start.tap(PLUGIN_NAME, () => recorder.start());
+      // Calls as trace spans, recorded once an exporter enables it (the JSON reporter's `trace`).
+      const trace = new ModuleTrace();
+      profiler.provide('trace', trace);
+      profiler.hooks.start.tap(PLUGIN_NAME, () => {
+        recorder.start();
+        trace.start();
+      });
       profiler.hooks.collect.tapPromise(PLUGIN_NAME, (w) => recorder.collect(w));
-      profiler.hooks.stop.tap(PLUGIN_NAME, () => recorder.stop());
+      // V8's CPU sampler starts after a committed sample, never inside a tick (see Engine.afterCommit).
+      profiler.hooks.sample.tap(PLUGIN_NAME, () => engine().afterCommit());
+      profiler.hooks.stop.tap(PLUGIN_NAME, () => {
+        try {
+          recorder.stop();
+        } finally {
+          trace.stop();
+        }
+      });
     },
   };
 }

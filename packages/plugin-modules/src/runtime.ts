@@ -25,6 +25,8 @@ export interface HotState {
   run: number;
   /** A microtask is queued to end the current run. */
   probePending: boolean;
+  /** Plugin instances recording a trace (trace.ts): each finished call is also appended to `runtime.trace`. */
+  tracing: number;
 }
 
 /** A function wrapped for a module, kept weakly until its source location is known. */
@@ -50,6 +52,8 @@ export interface WorkerWatch {
   memoryBytes: number | null;
   exited: boolean;
   tidAttempts: number;
+  /** performance.now() when watching began: the start of its span in a trace. */
+  watchedAt: number;
 }
 
 /**
@@ -150,6 +154,8 @@ export interface Runtime {
   readonly wrapperSamples: Function[];
   /** Warnings raised on the hot path, printed through the profilers at the next collect. */
   readonly warnings: string[];
+  /** The calls recorded for traces (trace.ts), while any plugin instance traces; typed there. */
+  trace: unknown;
 }
 
 const KEY = Symbol.for('loadlight.plugin-modules.runtime');
@@ -157,7 +163,7 @@ const KEY = Symbol.for('loadlight.plugin-modules.runtime');
 function createRuntime(): Runtime {
   return {
     version: 1,
-    hot: { running: 0, childMs: 0, precise: 0, continuations: false, run: 0, probePending: false },
+    hot: { running: 0, childMs: 0, precise: 0, continuations: false, run: 0, probePending: false, tracing: 0 },
     slots: new Map(),
     engine: null,
     nextId: 0,
@@ -165,6 +171,7 @@ function createRuntime(): Runtime {
     warnings: [],
     wrapperSamples: [],
     als: null,
+    trace: null,
   };
 }
 

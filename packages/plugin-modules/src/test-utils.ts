@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LoadlightConfig, Plugin } from '@loadlight/core';
+import { sessionSeries, type LoadlightConfig, type Plugin, type SessionProfile } from '@loadlight/core';
 import { createTestProfiler, type TestProfiler } from '@loadlight/core/testing';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -10,6 +10,11 @@ export { burnCpu, moreSamples, sleep, stopTestProfilers as stopAll, until } from
 
 export function makeProfiler(plugins: Plugin[], config: LoadlightConfig = {}): TestProfiler {
   return createTestProfiler(plugins, { sampleIntervalMs: 250, ...config });
+}
+
+/** Every metric's series in a session, dense (core's `sessionSeries`: computed ones computed), by name. */
+export function seriesByName(session: SessionProfile): Record<string, Array<number | null>> {
+  return Object.fromEntries(Object.keys(session.catalogue).map((name) => [name, sessionSeries(session, name)]));
 }
 
 /** Sum of the non-null values of a metric in a session. */

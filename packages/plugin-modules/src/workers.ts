@@ -1,9 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { LoadlightError } from '@loadlight/core';
 import type { InspectorLink } from './inspector.js';
 import { checkModuleName, checkModuleOptions, PLUGIN_NAME } from './names.js';
-import { slotFor, type WorkerWatch } from './runtime.js';
+import { hot, slotFor, type WorkerWatch } from './runtime.js';
 import { ThreadClock, threadCpuAvailable } from './thread-cpu.js';
+import { traceWorkerExit } from './trace.js';
 import type { ModuleOptions } from './wrap.js';
 
 function fail(message: string): never {
@@ -45,9 +47,12 @@ export function watchWorker(worker: Worker, name: string, options?: ModuleOption
     memoryBytes: null,
     exited: false,
     tidAttempts: 0,
+    watchedAt: performance.now(),
   };
   slot.workers.add(watch);
   worker.once('exit', () => {
+    // Its span in a trace ends here (unless watching stopped before).
+    if (hot.tracing !== 0 && slot.workers.has(watch)) traceWorkerExit(watch);
     watch.exited = true;
     watch.clock?.close();
     watch.clock = null;
@@ -55,6 +60,7 @@ export function watchWorker(worker: Worker, name: string, options?: ModuleOption
     slot.workers.delete(watch);
   });
   return () => {
+    if (hot.tracing !== 0 && slot.workers.has(watch)) traceWorkerExit(watch);
     slot.workers.delete(watch);
     watch.clock?.close();
     watch.clock = null;

@@ -8,7 +8,7 @@ import { Profiler } from '@loadlight/core';
 import { runtime } from './runtime.js';
 import modules, { moduleSpan, profile, profileModule } from './index.js';
 import type { defineClasses } from './fixtures/decorated.js';
-import { makeProfiler, moreSamples, runScript, stopAll, sumOf } from './test-utils.js';
+import { makeProfiler, moreSamples, runScript, seriesByName, stopAll, sumOf } from './test-utils.js';
 
 afterEach(stopAll);
 
@@ -213,7 +213,7 @@ describe('what the wrappers count', () => {
     expect(() => new Reader(1).fail()).toThrow();
     await moreSamples(profiler, 2);
     const session = await profiler.stop();
-    const values = session.samples.values;
+    const values = seriesByName(session);
     expect(sumOf(values['module.count.sync.calls'])).toBe(6);
     expect(sumOf(values['module.count.sync.errors'])).toBe(1);
     expect(sumOf(values['module.count.async.calls'])).toBe(2);
@@ -250,8 +250,8 @@ describe('what the wrappers count', () => {
     await moreSamples(profiler, 1);
     const session = await profiler.stop();
     check();
-    expect(sumOf(session.samples.values['module.count.phases.calls'])).toBe(20_003); // 20,000 + 2 + the one that threw
-    expect(sumOf(session.samples.values['module.count.phases.errors'])).toBe(1);
+    expect(sumOf(seriesByName(session)['module.count.phases.calls']!)).toBe(20_003); // 20,000 + 2 + the one that threw
+    expect(sumOf(seriesByName(session)['module.count.phases.errors']!)).toBe(1);
   });
 
   it('keeps an unhandled rejection unhandled (Node still reports it)', () => {
@@ -313,7 +313,7 @@ describe('argument checks', () => {
       'plugin "modules" options: unknown option "cpuSampleIntervallMs". Expected one of: cpu, cpuSampleIntervalMs, memory, memorySampleIntervalKb, memoryReadIntervalMs. Did you mean "cpuSampleIntervalMs"?',
     );
     expect(() => modules({ cpu: 'exact' } as never)).toThrowError(
-      'plugin "modules" options: "cpu" must be one of "sampling", "precise", got string "exact".',
+      'plugin "modules" options: "cpu" must be one of "auto", "sampling", "precise", got string "exact".',
     );
   });
 });

@@ -4,6 +4,7 @@ import { LoadlightError } from '@loadlight/core';
 import { bucketOf } from './latency.js';
 import { checkModuleName, checkModuleOptions, PLUGIN_NAME } from './names.js';
 import { hot, ModuleSlot, runtime, slotFor } from './runtime.js';
+import { ASYNC, traceCall } from './trace.js';
 
 /** Options of `profileModule`, `@profile` and `moduleSpan`. */
 export interface ModuleOptions {
@@ -29,14 +30,18 @@ function closeRun(slot: ModuleSlot, ms: number, savedChildMs: number): void {
   hot.childMs = savedChildMs + ms;
 }
 
-/** Counts one finished call (or span) of `ms`. */
-function countCall(slot: ModuleSlot, ms: number, failed: number): void {
+/**
+ * Counts one finished call (or span) that began at `t0` and took `ms`; `failed` is 0 or 1,
+ * `async` 0 or ASYNC (it ran across an await). While a trace records, the call is appended to it.
+ */
+function countCall(slot: ModuleSlot, t0: number, ms: number, failed: number, async: number): void {
   slot.calls++;
   slot.errors += failed;
   slot.totalMs += ms;
   if (ms < slot.minMs) slot.minMs = ms;
   if (ms > slot.maxMs) slot.maxMs = ms;
   slot.buckets[bucketOf(ms * 1e6)]!++;
+  if (hot.tracing !== 0) traceCall(slot, t0, ms, failed | async);
 }
 
 /** Off the hot path (the precise mode's async context): a call or a construction. */
@@ -70,7 +75,7 @@ export function wrapFunction<F extends Function>(fn: F, slot: ModuleSlot): F {
     } catch (error) {
       const ms = now() - t0;
       closeRun(slot, ms, savedChildMs);
-      countCall(slot, ms, 1);
+      countCall(slot, t0, ms, 1, 0);
       throw error;
     }
     const ms = now() - t0;
@@ -79,7 +84,7 @@ export function wrapFunction<F extends Function>(fn: F, slot: ModuleSlot): F {
       returnsPromises = true;
       return settleLater(slot, result as PromiseLike<unknown>, t0, isAsync);
     }
-    countCall(slot, ms, 0);
+    countCall(slot, t0, ms, 0, 0);
     return result;
   };
   // With no profiler running this must cost about a bare call, also after a profiler stopped.
@@ -105,7 +110,7 @@ export function wrapFunction<F extends Function>(fn: F, slot: ModuleSlot): F {
 function settleLater(slot: ModuleSlot, result: PromiseLike<unknown>, t0: number, derive: boolean): unknown {
   if (!(result instanceof Promise) && !types.isPromise(result)) {
     // A query builder or a lazy job starts work when then() is called: leave it alone.
-    countCall(slot, now() - t0, 0);
+    countCall(slot, t0, now() - t0, 0, 0);
     slot.warnOnce(
       'thenable',
       `module "${slot.name}" returned a thenable that is not a promise; its latency covers only the synchronous call, ` +
@@ -117,17 +122,17 @@ function settleLater(slot: ModuleSlot, result: PromiseLike<unknown>, t0: number,
   if (derive) {
     return apply(promiseThen, result, [
       (value: unknown) => {
-        countCall(slot, now() - t0, 0);
+        countCall(slot, t0, now() - t0, 0, ASYNC);
         return value;
       },
       (error: unknown) => {
-        countCall(slot, now() - t0, 1);
+        countCall(slot, t0, now() - t0, 1, ASYNC);
         throw error;
       },
     ]);
   }
   // Handed back untouched (the caller may compare it or cache it); observed on the side.
-  apply(promiseThen, result, [() => countCall(slot, now() - t0, 0), () => countCall(slot, now() - t0, 1)]);
+  apply(promiseThen, result, [() => countCall(slot, t0, now() - t0, 0, ASYNC), () => countCall(slot, t0, now() - t0, 1, ASYNC)]);
   return result;
 }
 
@@ -249,7 +254,8 @@ export function moduleSpan(name: string, options?: ModuleOptions): EndSpan {
     if (ended) return;
     ended = true;
     const ms = now() - t0;
-    if (hot.run === run) closeRun(owner, ms, savedChildMs);
+    const sameRun = hot.run === run;
+    if (sameRun) closeRun(owner, ms, savedChildMs);
     else {
       owner.warnOnce(
         'async-span',
@@ -257,7 +263,7 @@ export function moduleSpan(name: string, options?: ModuleOptions): EndSpan {
           'Wrap async work with profileModule() to have its continuations charged',
       );
     }
-    countCall(owner, ms, error === undefined ? 0 : 1);
+    countCall(owner, t0, ms, error === undefined ? 0 : 1, sameRun ? 0 : ASYNC);
   };
 }
 

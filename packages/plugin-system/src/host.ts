@@ -14,15 +14,33 @@ export interface CpuTimes {
  * `cpu  user nice system idle iowait irq softirq steal guest guest_nice`.
  */
 export function parseProcStat(text: string): CpuTimes | null {
-  const end = text.indexOf('\n');
-  const line = end < 0 ? text : text.slice(0, end);
-  if (!line.startsWith('cpu ')) return null;
-  const fields = line.slice(4).trim().split(/\s+/).map(Number);
-  if (fields.length < 4 || fields.some((n) => !Number.isFinite(n))) return null;
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  if (!text.startsWith('cpu ')) return null;
+  // Read at every tick: the fields are scanned in place, without split() or regular expressions.
+  let end = text.indexOf('\n');
+  if (end < 0) end = text.length;
+  const fields = [0, 0, 0, 0, 0, 0, 0, 0]; // user nice system idle iowait irq softirq steal
+  let count = 0;
+  for (let i = 4; i < end; ) {
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i >= end) break;
+    let value = 0;
+    for (; i < end && !isBlank(text.charCodeAt(i)); i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return null;
+      value = value * 10 + digit;
+    }
+    if (count < fields.length) fields[count] = value;
+    count++;
+  }
+  if (count < 4) return null;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
   // guest and guest_nice are already counted in user and nice; waiting for IO is idle time.
   const busy = user + nice + system + irq + softirq + steal;
   return { busy, total: busy + idle + iowait };
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13;
 }
 
 /** The same from os.cpus(), for platforms without /proc/stat. */
@@ -50,32 +68,48 @@ export interface MemoryBytes {
   active: number;
 }
 
-const MEMINFO_LINES = {
-  MemTotal: /^MemTotal:\s+(\d+)/m,
-  MemAvailable: /^MemAvailable:\s+(\d+)/m,
-  MemFree: /^MemFree:\s+(\d+)/m,
-  Buffers: /^Buffers:\s+(\d+)/m,
-  Cached: /^Cached:\s+(\d+)/m,
-  Slab: /^Slab:\s+(\d+)/m,
-};
-type MeminfoKey = keyof typeof MEMINFO_LINES;
+type MeminfoKey = 'MemTotal' | 'MemAvailable' | 'MemFree' | 'Buffers' | 'Cached' | 'Slab';
+
+/** Each key's label, at the start of the text and after a newline. */
+const MEMINFO_LABELS = Object.fromEntries(
+  (['MemTotal', 'MemAvailable', 'MemFree', 'Buffers', 'Cached', 'Slab'] as const).map((key) => [key, [`${key}:`, `\n${key}:`]]),
+) as Record<MeminfoKey, [string, string]>;
+
+/**
+ * The value of a `Key:   1234 kB` line of /proc/meminfo, in bytes (null when missing). Read at
+ * every tick: found with indexOf, no regex.
+ */
+function meminfoBytes(text: string, key: MeminfoKey): number | null {
+  const [label, afterNewline] = MEMINFO_LABELS[key];
+  let at = text.startsWith(label) ? 0 : text.indexOf(afterNewline);
+  if (at < 0) return null;
+  if (at > 0) at++;
+  let i = at + label.length;
+  const start = i;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  if (i === start) return null;
+  let value = 0;
+  let digits = 0;
+  for (; i < text.length; i++, digits++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return digits > 0 ? value * 1024 : null;
+}
 
 /**
  * Parses /proc/meminfo the way systeminformation's mem() does: active = MemTotal - MemAvailable,
  * or, on kernels without MemAvailable (before 3.14), MemTotal - (MemFree + Buffers + Cached + Slab).
  */
 export function parseMeminfo(text: string): MemoryBytes | null {
-  const kb = (key: MeminfoKey): number | null => {
-    const match = MEMINFO_LINES[key].exec(text);
-    return match ? Number(match[1]) * 1024 : null;
-  };
-  const total = kb('MemTotal');
+  const total = meminfoBytes(text, 'MemTotal');
   if (total === null) return null;
-  let available = kb('MemAvailable');
+  let available = meminfoBytes(text, 'MemAvailable');
   if (available === null) {
-    const free = kb('MemFree');
+    const free = meminfoBytes(text, 'MemFree');
     if (free === null) return null;
-    available = free + (kb('Buffers') ?? 0) + (kb('Cached') ?? 0) + (kb('Slab') ?? 0);
+    available = free + (meminfoBytes(text, 'Buffers') ?? 0) + (meminfoBytes(text, 'Cached') ?? 0) + (meminfoBytes(text, 'Slab') ?? 0);
   }
   return { total, active: total - available };
 }

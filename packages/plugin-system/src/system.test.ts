@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { isLoadlightError } from '@loadlight/core';
+import { isLoadlightError, sessionSeries } from '@loadlight/core';
 import { blockLoop, burnCpu, createTestProfiler, moreSamples, present, sleep, stopTestProfilers } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exposeGc } from '../../../test/support/allocation.js';
@@ -93,7 +93,7 @@ describe('system plugin', () => {
     for (const q of ['p50', 'p99', 'max']) inRange(`process.event_loop.delay_${q}_ms`, 0, 60_000);
 
     // Within one tick: heap <= rss, p50 <= p99 <= max.
-    const series = session.samples.values;
+    const series = Object.fromEntries(Object.keys(session.catalogue).map((name) => [name, sessionSeries(session, name)]));
     for (let i = 0; i < session.samples.t.length; i++) {
       const heap = series['process.heap.used_mb']![i];
       const rss = series['process.memory.rss_mb']![i];

@@ -160,6 +160,20 @@ describe('renderLine', () => {
     expect(renderLine(snapshot({ metrics, evaluation: null, faults: [] }))).toBe('[loadlight] 12s queue.depth 3 ocr.calls 42/min');
   });
 
+  it('does not list every metric when the process metrics fill the line (hundreds, with modules)', () => {
+    const base = snapshot();
+    let listed = 0;
+    // Counts whoever enumerates the metrics (Object.values, Object.keys, for...in).
+    const metrics = new Proxy(base.metrics, {
+      ownKeys(target) {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    expect(renderLine({ ...base, metrics })).toBe(renderLine(base));
+    expect(listed).toBe(0);
+  });
+
   it('colours levels only when asked, and cuts to the width', () => {
     const colored = renderLine(snapshot(), { color: true });
     expect(colored).toMatch(SGR);

@@ -321,12 +321,15 @@ export function renderLine(snapshot: Snapshot, options: Pick<RenderOptions, 'col
     parts.push(`${label} ${formatValue(metric.value, metric.unit)}`);
     shown++;
   }
-  // Without the system plugin, the program's own sources fill the line.
-  for (const metric of Object.values(snapshot.metrics)) {
-    if (shown >= LINE_METRICS.length) break;
-    if (metric.module !== undefined || /^(system|process)\./.test(metric.name)) continue;
-    parts.push(`${sanitize(metricLabel(metric.name, ''))} ${formatValue(metric.value, metric.unit)}`);
-    shown++;
+  // Without the system plugin, the program's own sources fill the line. Listing the metrics is
+  // most of a line's cost (hundreds of them with modules), so only when they are needed.
+  if (shown < LINE_METRICS.length) {
+    for (const metric of Object.values(snapshot.metrics)) {
+      if (shown >= LINE_METRICS.length) break;
+      if (metric.module !== undefined || /^(system|process)\./.test(metric.name)) continue;
+      parts.push(`${sanitize(metricLabel(metric.name, ''))} ${formatValue(metric.value, metric.unit)}`);
+      shown++;
+    }
   }
   const evaluation = snapshot.evaluation;
   if (evaluation) {

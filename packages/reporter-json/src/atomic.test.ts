@@ -56,6 +56,37 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['taken']);
   });
 
+  it('writes bytes, and chunks in order as an iterable yields them', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'chunks.json');
+    await writeFileAtomic(file, Buffer.from('{"bytes":true}'));
+    expect(readFileSync(file, 'utf8')).toBe('{"bytes":true}');
+    let produced = 0;
+    function* chunks() {
+      for (let i = 0; i < 50; i++) {
+        produced++;
+        yield Buffer.from(`${i},`.repeat(10_000));
+      }
+    }
+    await writeFileAtomic(file, chunks());
+    expect(produced).toBe(50);
+    expect(readFileSync(file, 'utf8')).toBe(Array.from({ length: 50 }, (_, i) => `${i},`.repeat(10_000)).join(''));
+    expect(readdirSync(dir)).toEqual(['chunks.json']);
+  });
+
+  it('keeps the old file, and no temp file, when producing a chunk fails', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'kept.json');
+    await writeFileAtomic(file, 'old');
+    function* failing() {
+      yield Buffer.from('new part');
+      throw new TypeError('cannot serialize');
+    }
+    await expect(writeFileAtomic(file, failing())).rejects.toThrow('cannot serialize');
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['kept.json']);
+  });
+
   it('fails when the directory is a file', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'plain'), 'x');
@@ -71,6 +102,20 @@ describe('writeFileAtomicSync', () => {
     writeFileAtomicSync(file, 'two – ünïcode');
     expect(readFileSync(file, 'utf8')).toBe('two – ünïcode');
     expect(readdirSync(path.dirname(file))).toEqual(['s.json']);
+  });
+
+  it('writes chunks, and keeps the old file when producing one fails', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.json');
+    writeFileAtomicSync(file, [Buffer.from('a'), new Uint8Array([98]), Buffer.from('c')]);
+    expect(readFileSync(file, 'utf8')).toBe('abc');
+    function* failing() {
+      yield Buffer.from('x');
+      throw new TypeError('cannot serialize');
+    }
+    expect(() => writeFileAtomicSync(file, failing())).toThrow('cannot serialize');
+    expect(readFileSync(file, 'utf8')).toBe('abc');
+    expect(readdirSync(dir)).toEqual(['c.json']);
   });
 
   it('removes its temp file when the rename fails', () => {

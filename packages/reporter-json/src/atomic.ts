@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -39,17 +39,53 @@ function syncDirectorySync(dir: string): void {
 }
 
 /**
+ * What a file gets: a string (written as UTF-8), bytes, or chunks of bytes in order (any
+ * iterable, such as `sessionJsonChunks()`: produced while the previous chunk is being written).
+ */
+export type FileData = string | Uint8Array | Iterable<Uint8Array>;
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Writes chunk i (on libuv's thread pool) while chunk i + 1 is produced. */
+async function writeChunks(handle: FileHandle, chunks: Iterable<Uint8Array>): Promise<void> {
+  let pending: Promise<void> | null = null;
+  try {
+    for (const chunk of chunks) {
+      if (pending) await pending;
+      pending = writeAll(handle, chunk);
+    }
+  } catch (error) {
+    // Producing a chunk failed: let the write under way settle before giving up.
+    await pending?.catch(() => undefined);
+    throw error;
+  }
+  if (pending) await pending;
+}
+
+function writeAllSync(fd: number, chunk: Uint8Array): void {
+  let offset = 0;
+  while (offset < chunk.byteLength) offset += writeSync(fd, chunk, offset, chunk.byteLength - offset);
+}
+
+/**
  * Writes `data` to `file` so that readers see the old content or the whole new content, never
  * a part: temp file, fsync, rename, fsync of the directory. Creates the directory when needed.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: FileData): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const temp = tempPathFor(file);
   let renamed = false;
   try {
     const handle = await open(temp, 'wx', 0o644);
     try {
-      await handle.writeFile(data, 'utf8');
+      if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+      else await writeChunks(handle, data);
       await handle.sync();
     } finally {
       await handle.close();
@@ -63,16 +99,16 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 }
 
 /** `writeFileAtomic` for places where nothing asynchronous runs any more (`process.on('exit')`). */
-export function writeFileAtomicSync(file: string, data: string): void {
+export function writeFileAtomicSync(file: string, data: FileData): void {
   mkdirSync(dirname(file), { recursive: true });
   const temp = tempPathFor(file);
   let renamed = false;
   try {
     const fd = openSync(temp, 'wx', 0o644);
     try {
-      const bytes = Buffer.from(data, 'utf8');
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      if (typeof data === 'string') writeAllSync(fd, Buffer.from(data, 'utf8'));
+      else if (data instanceof Uint8Array) writeAllSync(fd, data);
+      else for (const chunk of data) writeAllSync(fd, chunk);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { validateSession } from '@loadlight/core';
+import { sessionSeries, validateSession } from '@loadlight/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // The child runs the built packages, as a user's program would.
@@ -105,6 +105,6 @@ describe('session file of a program that ends abruptly', () => {
     expect(result.stderr).toContain('[loadlight] session written to');
     const session = readSession(dir);
     expect(session.samples.t.length).toBeGreaterThanOrEqual(3);
-    expect(session.samples.values['counter.value']!.filter((v) => v !== null).length).toBeGreaterThanOrEqual(3);
+    expect(sessionSeries(session, 'counter.value').filter((v) => v !== null).length).toBeGreaterThanOrEqual(3);
   });
 });

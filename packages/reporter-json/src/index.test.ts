@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { definePlugin, Profiler, validateSession, type Plugin } from '@loadlight/core';
+import { definePlugin, Profiler, sessionSeries, validateSession, type Plugin } from '@loadlight/core';
 import { until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import json, { safeFileName } from './index.js';
@@ -55,7 +55,7 @@ describe('json reporter', () => {
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
     validateSession(parsed, file);
     expect(parsed).toEqual(JSON.parse(JSON.stringify(session)));
-    const values = parsed.samples.values['counter.value']!;
+    const values = sessionSeries(parsed, 'counter.value');
     expect(values.length).toBeGreaterThanOrEqual(3);
     expect(values.every((v) => typeof v === 'number')).toBe(true);
     expect(readdirSync(dir)).toEqual([path.basename(file)]);
@@ -83,11 +83,20 @@ describe('json reporter', () => {
     expect(readdirSync(dir)).toEqual([path.basename(reporter.lastFile!)]);
   });
 
+  it('writes byte for byte what JSON.stringify writes, compact and pretty', async () => {
+    const dir = tempDir();
+    for (const pretty of [false, true]) {
+      const reporter = json({ dir, pretty, quiet: true });
+      const session = await runSession(make([reporter], { sessionId: `exact-${pretty}` }).profiler, 3);
+      expect(readFileSync(reporter.lastFile!, 'utf8')).toBe(`${JSON.stringify(session, null, pretty ? 2 : undefined)}\n`);
+    }
+  });
+
   it('indents with pretty and stays compact without', async () => {
     const dir = tempDir();
     const pretty = json({ dir, pretty: true, quiet: true });
     await runSession(make([pretty], { sessionId: 'pretty' }).profiler, 1);
-    expect(readFileSync(pretty.lastFile!, 'utf8')).toContain('\n  "schemaVersion": 1');
+    expect(readFileSync(pretty.lastFile!, 'utf8')).toContain('\n  "schemaVersion": 2');
     const compact = json({ dir, quiet: true });
     await runSession(make([compact], { sessionId: 'compact' }).profiler, 1);
     expect(readFileSync(compact.lastFile!, 'utf8').trimEnd()).not.toContain('\n');

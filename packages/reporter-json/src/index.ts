@@ -9,9 +9,13 @@ import {
 } from '@loadlight/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { safeFileName } from './safe-file-name.js';
+import { sessionJsonChunks } from './serialize.js';
+import { TraceExport, traceOptionSchema, type TraceOption } from './trace.js';
 
 export { safeFileName, MAX_FILE_NAME_LENGTH } from './safe-file-name.js';
-export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+export { writeFileAtomic, writeFileAtomicSync, type FileData } from './atomic.js';
+export { sessionJsonChunks, sessionJson } from './serialize.js';
+export { traceJsonChunks, traceFileFor, DEFAULT_TRACE_MAX_EVENTS, type TraceInput, type TraceOption, type TraceOptions } from './trace.js';
 
 export interface JsonReporterOptions {
   /** Directory of session files, relative to the config's directory. Default `perf/samples`. */
@@ -20,6 +24,11 @@ export interface JsonReporterOptions {
   pretty?: boolean;
   /** Do not print `[loadlight] session written to ...` on stderr. Default false. */
   quiet?: boolean;
+  /**
+   * Also write the module calls as a Chrome trace, `<session>.trace.json` (Perfetto,
+   * chrome://tracing): `true`, or `{ maxEvents }` (default 100,000, the newest kept). Default false.
+   */
+  trace?: TraceOption;
 }
 
 /** The `json` reporter; `lastFile` tells programs and tests where the session went. */
@@ -31,7 +40,7 @@ export interface JsonReporter extends Plugin {
 
 const NAME = 'json';
 
-const DEFAULTS: Required<JsonReporterOptions> = { dir: 'perf/samples', pretty: false, quiet: false };
+const DEFAULTS: Required<JsonReporterOptions> = { dir: 'perf/samples', pretty: false, quiet: false, trace: false };
 
 const optionsSchema = {
   type: 'object',
@@ -40,6 +49,7 @@ const optionsSchema = {
     dir: { type: 'string', minLength: 1 },
     pretty: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    trace: traceOptionSchema,
   },
 };
 
@@ -69,16 +79,19 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
     dir: options.dir ?? DEFAULTS.dir,
     pretty: options.pretty ?? DEFAULTS.pretty,
     quiet: options.quiet ?? DEFAULTS.quiet,
+    trace: options.trace ?? DEFAULTS.trace,
   };
   // Per profiler, so that one reporter object can serve two profilers without mixing them.
   const sessions = new WeakMap<Profiler, SessionState>();
+  // `trace`: the module calls beside the session, as a Chrome trace (trace.ts).
+  const trace = new TraceExport(settings.trace, settings.quiet);
   let lastFile: string | null = null;
 
   const fileFor = (profiler: Profiler, sessionId: string): string =>
     resolve(profiler.config.baseDir, settings.dir, `${safeFileName(sessionId)}.json`);
 
-  const serialize = (profile: SessionProfile): string =>
-    `${JSON.stringify(profile, null, settings.pretty ? 2 : undefined)}\n`;
+  // The file's bytes, formatted chunk by chunk as they are written (see serialize.ts).
+  const serialize = (profile: SessionProfile): Iterable<Uint8Array> => sessionJsonChunks(profile, { pretty: settings.pretty });
 
   const written = (file: string): void => {
     lastFile = file;
@@ -106,15 +119,18 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
           state.onExit = null;
           if (state.exported) return;
           try {
-            writeFileAtomicSync(state.file, serialize(profiler.session()));
+            const profile = profiler.session();
+            writeFileAtomicSync(state.file, serialize(profile));
             state.exported = true;
             written(state.file);
+            trace.writeSync(profiler, state.file, profile);
           } catch (error) {
             profiler.warn(`could not write the session to ${displayPath(state.file)} on exit: ${describeError(error)}`);
           }
         };
         process.on('exit', state.onExit);
         sessions.set(profiler, state);
+        trace.start(profiler);
       });
 
       profiler.hooks.export.tapPromise(NAME, async (profile) => {
@@ -124,6 +140,7 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
           await writeFileAtomic(file, serialize(profile));
           if (state) state.exported = true;
           written(file);
+          await trace.write(profiler, file, profile);
         } catch (error) {
           throw new LoadlightError('PLUGIN_ERROR', `could not write the session to ${displayPath(file)}: ${describeError(error)}`, {
             plugin: NAME,

@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHUNK_BYTES, formatNumber, sessionJson, sessionJsonChunks } from './serialize.js';
+
+const expected = (value: unknown, pretty = false) => `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`;
+
+/** Numbers as a store holds them: whole, at a unit's resolution, computed doubles, and the odd ones. */
+const sampleValue = fc.oneof(
+  fc.integer({ min: -1000, max: 100_000 }),
+  fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).chain((k) => fc.constantFrom(k / 100, k / 1000, k / 10_000, k / 1e6)),
+  fc.integer({ min: 0, max: 2 ** 53 }),
+  fc.double(),
+  fc.constantFrom(0, -0, 1e-6, 1e-7, 999_999_999.999999, 1e15, 1e21, 0.1 + 0.2, Number.MIN_VALUE, Number.MAX_VALUE),
+);
+const series = fc.array(fc.oneof({ weight: 6, arbitrary: sampleValue }, { weight: 1, arbitrary: fc.constant(null) }), { maxLength: 100, size: 'medium' });
+/** A series in any of the session's forms: dense, sparse (`at`, `v`) or runs (`runs`, `v`). */
+const anySeries = fc.oneof(
+  series,
+  fc.record({ at: fc.array(fc.nat(5000), { maxLength: 60 }), v: fc.array(sampleValue, { maxLength: 60 }) }),
+  fc.record({ runs: fc.array(fc.integer({ min: 1, max: 3600 }), { maxLength: 60 }), v: series }),
+);
+
+/** A session-shaped document: arbitrary JSON-able parts around samples of any numbers. */
+const session = fc.record({
+  schemaVersion: fc.constant(2),
+  sessionId: fc.string(),
+  host: fc.record({ hostname: fc.string({ unit: 'binary' }), cpus: fc.integer() }),
+  catalogue: fc.dictionary(fc.string(), fc.record({ unit: fc.constant('ms'), description: fc.string({ unit: 'grapheme' }) })),
+  samples: fc.record({
+    t: fc.array(fc.integer({ min: 0, max: 2e12 }), { maxLength: 100, size: 'medium' }),
+    since: fc.integer({ min: 0, max: 2e12 }),
+    values: fc.dictionary(fc.string({ unit: 'binary' }), anySeries),
+  }),
+  statistics: fc.dictionary(fc.string(), fc.record({ count: fc.nat(), p50: fc.option(fc.double()) })),
+  alerts: fc.array(fc.jsonValue()),
+  extra: fc.anything(),
+});
+
+describe('formatNumber', () => {
+  const format = (v: number): string | null => {
+    const buf = Buffer.alloc(40);
+    const end = formatNumber(buf, 0, v);
+    return end < 0 ? null : buf.toString('latin1', 0, end);
+  };
+
+  it('writes what JSON.stringify writes, or declines', () => {
+    fc.assert(
+      fc.property(sampleValue, (v) => {
+        const text = format(v);
+        if (text !== null) expect(text).toBe(JSON.stringify(v));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('takes whole numbers and values at up to six decimal places, and declines the rest', () => {
+    expect(['0', '-0', '7', '-42', '1764000000000', '12.345', '0.000001', '-0.5', '999999999.999999'].map((s) => format(Number(s)))).toEqual([
+      '0',
+      '0',
+      '7',
+      '-42',
+      '1764000000000',
+      '12.345',
+      '0.000001',
+      '-0.5',
+      '999999999.999999',
+    ]);
+    for (const v of [1 / 3, 1e-7, 1e15, 1e21, NaN, Infinity, -Infinity, 0.1 + 0.2, 1e9 + 0.5]) expect(format(v)).toBeNull();
+  });
+});
+
+describe('sessionJsonChunks', () => {
+  it('writes exactly JSON.stringify(profile) and a newline, compact and pretty', () => {
+    fc.assert(
+      fc.property(session, fc.boolean(), (profile, pretty) => {
+        expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('... when series hold mostly computed doubles (the rest of a series then goes to JSON.stringify)', () => {
+    // Rates as a formula computes them: full doubles, none of them at six decimal places or fewer.
+    const computed = fc.integer({ min: 1, max: 9999 }).map((n) => (n * 60_000) / 1003 + 1 / 3);
+    const mixed = fc.array(fc.oneof({ weight: 4, arbitrary: computed }, { weight: 1, arbitrary: fc.integer() }, { weight: 1, arbitrary: fc.constant(null) }), { maxLength: 300, size: 'max' });
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), mixed, { maxKeys: 5 }), fc.boolean(), (values, pretty) => {
+        const profile = { samples: { t: [], values } };
+        expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('... for any value at all (the odd ones go to JSON.stringify whole)', () => {
+    fc.assert(
+      fc.property(fc.anything({ withBoxedValues: true, withNullPrototype: true, withSparseArray: true }), fc.boolean(), (profile, pretty) => {
+        fc.pre(typeof profile !== 'bigint');
+        expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('... when the walked parts hold what JSON.stringify treats specially', () => {
+    const when = new Date(0);
+    const cases: unknown[] = [
+      { samples: { t: [1, undefined, () => 1, Symbol('s')], values: { a: [1, { toJSON: (key: string) => `at ${key}` }], b: 'text', c: [1, , 3] } } },
+      { samples: { t: [1], values: { a: { toJSON: (key: string) => key } } } },
+      { samples: { toJSON: (key: string) => key } },
+      { a: undefined, f: () => 1, samples: { t: [], values: {} }, z: when, n: null },
+      { samples: { t: [1, 2], values: Object.assign(Object.create(null) as object, { a: [0.5, -0, 1e300] }) } },
+      { samples: new Map(), values: [when] },
+      { toJSON: () => ({ samples: { t: [1.5] } }) },
+      { samples: { values: { slow: [1 / 3, ...Array.from({ length: 40 }, (_, i) => i / 7), 2, null] } } },
+      { samples: { values: { late: [...Array.from({ length: 40 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => i / 7)] } } },
+      { samples: { values: { mixed: [1 / 3, 0.25, 1 / 7, 2, NaN, Infinity, -1 / 9] } } },
+      { samples: { values: { sparse: { at: [1, 5], v: [0.5, 2] }, runs: { runs: [3, 1], v: [null, 1e21] }, odd: { at: 'x', v: [1, , 2], w: { a: [1] } } } } },
+      { samples: { values: { late: { at: [1], v: { toJSON: () => [7] } }, runs: { runs: [1], toJSON: (key: string) => key } } } },
+    ];
+    for (const profile of cases) {
+      for (const pretty of [false, true]) expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+    }
+  });
+
+  it('hands out chunks of about a megabyte, not one string of the whole file', () => {
+    const long = Array.from({ length: 3600 }, (_, i) => i / 1000);
+    const profile = { samples: { t: long, values: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`m.v${i}`, long])) } };
+    const chunks = [...sessionJsonChunks(profile)];
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.byteLength).toBeLessThanOrEqual(CHUNK_BYTES);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected(profile));
+  });
+});

@@ -1,0 +1,345 @@
+/**
+ * The session file's text, written straight into byte chunks: the same bytes as
+ * `JSON.stringify(profile, null, pretty ? 2 : undefined) + '\n'`, faster and without one huge
+ * string. Almost all of a session is its sample series (thousands of numbers per metric: dense
+ * arrays, or the arrays of a sparse `{ at, v }` or run `{ runs, v }` series); those are formatted
+ * here, one byte at a time. The rest of the document (catalogue, statistics, alerts...) is small
+ * and goes through `JSON.stringify`.
+ */
+
+/** Bytes per chunk handed to the writer. */
+export const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Longest text of one element of a series: `String(v)` of a double is at most 24 characters
+ * (`-2.2250738585072014e-308`), `null` is 4.
+ */
+const MAX_ELEMENT = 24;
+
+/**
+ * A series whose numbers are mostly slow ones (see `formatNumber`: computed doubles such as
+ * 1/3) is left to JSON.stringify from the point this shows (it formats those faster than String()
+ * one by one); a few slow ones among fast ones are written with String().
+ */
+const SLOW_MIN = 32;
+
+const NULL = [110, 117, 108, 108] as const;
+const COMMA = 44;
+const NEWLINE = 10;
+
+/**
+ * Writes the JSON text of `v` at `pos` when it is a whole number or a decimal of at most six
+ * places (and under 1e15 / 1e9 in magnitude); returns the new position, or -1 when it is not
+ * (a double such as 1/3, NaN, an infinity: the caller formats those with `String`).
+ *
+ * Why the text equals `String(v)`: `String` writes the shortest decimal that reads back as `v`.
+ * When `k / 1e6` reads back as `v`, the decimal k * 10^-6 (trailing zeros dropped, at most 15
+ * significant digits as k < 1e15) reads back as `v`; two decimals of at most 15 significant
+ * digits never read back as the same double, so no shorter or other decimal does, and `String`
+ * writes exactly this one (in plain notation: 1e-6 <= |v| < 1e21).
+ */
+export function formatNumber(buf: Uint8Array, pos: number, v: number): number {
+  let x = v;
+  if (x < 0) {
+    x = -x;
+    buf[pos++] = 45; // '-'
+  }
+  if (!(x < 1e15)) return -1; // NaN, infinities, large values
+  const whole = Math.floor(x);
+  if (x === whole) return formatWhole(buf, pos, whole); // -0 too: JSON writes it as 0
+  if (x >= 1e9) return -1;
+  const k = Math.round(x * 1e6);
+  if (k / 1e6 !== x) return -1;
+  // x is the double nearest k / 1e6 and not whole: no whole number lies between them, so the
+  // whole part of k / 1e6 is floor(x).
+  let fraction = (k - whole * 1e6) | 0; // 1..999999, as x is not whole
+  if (whole < 10) buf[pos++] = 48 + whole;
+  else pos = formatWhole(buf, pos, whole);
+  buf[pos++] = 46; // '.'
+  let digits = 6;
+  let q = (fraction / 10) | 0;
+  while (fraction === q * 10) {
+    fraction = q;
+    q = (fraction / 10) | 0;
+    digits--;
+  }
+  let at = pos + digits;
+  for (;;) {
+    buf[--at] = 48 + fraction - q * 10;
+    if (at === pos) break;
+    fraction = q;
+    q = (fraction / 10) | 0;
+  }
+  return pos + digits;
+}
+
+/** Writes a whole number 0 <= k < 1e15 in decimal; returns the new position. */
+function formatWhole(buf: Uint8Array, pos: number, k: number): number {
+  if (k >= 1e9) {
+    const high = Math.floor(k / 1e9);
+    let low = k - high * 1e9;
+    pos = formatWhole(buf, pos, high);
+    for (let at = pos + 8; at >= pos; at--) {
+      const q = (low / 10) | 0;
+      buf[at] = 48 + low - q * 10;
+      low = q;
+    }
+    return pos + 9;
+  }
+  let x = k | 0;
+  const length = x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
+  let at = pos + length;
+  do {
+    const q = (x / 10) | 0;
+    buf[--at] = 48 + x - q * 10;
+    x = q;
+  } while (x !== 0);
+  return pos + length;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** JSON.stringify calls `toJSON(key)` of such a value, with the key of where it stands. */
+function hasToJSON(value: unknown): boolean {
+  return ((typeof value === 'object' && value !== null) || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
+
+/**
+ * The parts walked here rather than by JSON.stringify: the document, `samples` and
+ * `samples.values` (objects), `samples.t` and each `samples.values[name]` (series: an array, or
+ * a sparse series' object whose members `at` and `v` are arrays). Anything there that
+ * JSON.stringify would treat specially (a `toJSON`, a class instance) sends the whole document to
+ * JSON.stringify instead, so the output never differs from it.
+ */
+function walkable(profile: unknown): boolean {
+  if (!isPlainObject(profile) || hasToJSON(profile)) return false;
+  for (const key of Object.keys(profile)) {
+    const value = profile[key];
+    if (hasToJSON(value)) return false;
+    if (key !== 'samples' || !isPlainObject(value)) continue;
+    for (const part of Object.keys(value)) {
+      const inner = value[part];
+      if (hasToJSON(inner)) return false;
+      if (part !== 'values' || !isPlainObject(inner)) continue;
+      for (const name of Object.keys(inner)) {
+        const series = inner[name];
+        if (hasToJSON(series)) return false;
+        if (!isPlainObject(series)) continue;
+        for (const member of Object.keys(series)) if (hasToJSON(series[member])) return false;
+      }
+    }
+  }
+  return true;
+}
+
+class ChunkWriter {
+  /** Filled chunks not yet handed out. */
+  readonly ready: Uint8Array[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(0);
+  pos = 0;
+
+  /** The current chunk, with room for `bytes` more from `pos` (a full one is handed out first). */
+  room(bytes: number): Buffer {
+    if (this.pos + bytes > this.buf.length) {
+      this.flush();
+      this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    }
+    return this.buf;
+  }
+
+  flush(): void {
+    if (this.pos > 0) this.ready.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(0);
+    this.pos = 0;
+  }
+
+  ascii(text: string): void {
+    const buf = this.room(text.length);
+    let pos = this.pos;
+    for (let i = 0; i < text.length; i++) buf[pos++] = text.charCodeAt(i);
+    this.pos = pos;
+  }
+
+  /** Any text (keys, strings from JSON.stringify), as UTF-8. */
+  text(text: string): void {
+    // At most 3 bytes per UTF-16 unit; a long text is measured rather than over-reserved.
+    const buf = this.room(text.length > 65_536 ? Buffer.byteLength(text) : text.length * 3);
+    this.pos += buf.write(text, this.pos, 'utf8');
+  }
+}
+
+/** JSON.stringify with `gap`, its lines indented to stand at `indent`. */
+function stringifyAt(value: unknown, gap: string, indent: string): string | undefined {
+  const text = JSON.stringify(value, null, gap);
+  // JSON text holds no raw newline but those between lines: strings escape theirs.
+  return gap === '' || indent === '' || text === undefined ? text : text.replaceAll('\n', `\n${indent}`);
+}
+
+class SessionSerializer {
+  private readonly out = new ChunkWriter();
+  private readonly gap: string;
+
+  constructor(gap: string) {
+    this.gap = gap;
+  }
+
+  *chunks(profile: unknown): Generator<Uint8Array> {
+    const out = this.out;
+    if (!walkable(profile)) {
+      const text = JSON.stringify(profile, null, this.gap);
+      // A value JSON cannot hold gives "undefined\n", as `${JSON.stringify(value)}\n` does.
+      out.text(`${text}\n`);
+      out.flush();
+      yield* out.ready.splice(0);
+      return;
+    }
+    const document = profile as Record<string, unknown>;
+    yield* this.object(document, '', (key, value, indent) => {
+      if (key === 'samples' && isPlainObject(value)) {
+        return this.object(value, indent, (part, inner, innerIndent) => {
+          if (part === 't' && Array.isArray(inner)) return this.series(inner, innerIndent);
+          if (part === 'values' && isPlainObject(inner)) {
+            return this.object(inner, innerIndent, (_name, series, seriesIndent) => {
+              if (Array.isArray(series)) return this.series(series, seriesIndent);
+              // A sparse series: its arrays (`at`, `v`) walked, anything else stringified.
+              if (isPlainObject(series)) {
+                return this.object(series, seriesIndent, (_key, member, memberIndent) => (Array.isArray(member) ? this.series(member, memberIndent) : undefined));
+              }
+              return undefined;
+            });
+          }
+          return undefined;
+        });
+      }
+      return undefined;
+    });
+    out.ascii('\n');
+    out.flush();
+    yield* out.ready.splice(0);
+  }
+
+  /**
+   * Writes a plain object member by member, as JSON.stringify does (keys in `Object.keys`
+   * order, members whose value JSON cannot hold left out). `walk` writes a member itself (a
+   * generator, so that chunks are handed out as they fill) or returns undefined to leave it to
+   * JSON.stringify.
+   */
+  private *object(
+    value: Record<string, unknown>,
+    indent: string,
+    walk: (key: string, member: unknown, indent: string) => Generator<Uint8Array> | undefined,
+  ): Generator<Uint8Array> {
+    const out = this.out;
+    const inner = indent + this.gap;
+    const open = this.gap === '' ? '' : `\n${inner}`;
+    const colon = this.gap === '' ? ':' : ': ';
+    let first = true;
+    out.ascii('{');
+    for (const key of Object.keys(value)) {
+      const member = value[key];
+      const walker = walk(key, member, inner);
+      let text: string | undefined;
+      if (walker === undefined) {
+        text = stringifyAt(member, this.gap, inner);
+        if (text === undefined) continue; // undefined, a function, a symbol: left out
+      }
+      if (!first) out.ascii(',');
+      first = false;
+      out.ascii(open);
+      out.text(JSON.stringify(key));
+      out.ascii(colon);
+      if (text !== undefined) out.text(text);
+      else yield* walker!;
+      if (out.ready.length > 0) yield* out.ready.splice(0);
+    }
+    if (!first && this.gap !== '') out.ascii(`\n${indent}`);
+    out.ascii('}');
+  }
+
+  /** Writes an array of numbers and nulls; leaves any other array, or the rest of a slow one, to JSON.stringify. */
+  private *series(values: unknown[], indent: string): Generator<Uint8Array> {
+    const out = this.out;
+    const n = values.length;
+    if (n === 0) {
+      out.ascii('[]');
+      return;
+    }
+    const inner = indent + this.gap;
+    const separator = this.gap === '' ? ',' : `,\n${inner}`;
+    const buf = out.room(2 + n * (MAX_ELEMENT + separator.length) + indent.length + 2);
+    const start = out.pos;
+    let pos = start;
+    buf[pos++] = 91; // '['
+    if (this.gap !== '') {
+      buf[pos++] = NEWLINE;
+      for (let c = 0; c < inner.length; c++) buf[pos++] = 32;
+    }
+    let slow = 0;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) {
+        buf[pos++] = COMMA;
+        for (let c = 1; c < separator.length; c++) buf[pos++] = separator.charCodeAt(c);
+      }
+      const v = values[i];
+      if (v === null) {
+        buf[pos] = NULL[0];
+        buf[pos + 1] = NULL[1];
+        buf[pos + 2] = NULL[2];
+        buf[pos + 3] = NULL[3];
+        pos += 4;
+        continue;
+      }
+      if (typeof v !== 'number') {
+        // Not a number: JSON.stringify writes the whole array (toJSON keys, holes and all).
+        out.pos = start;
+        out.text(stringifyAt(values, this.gap, indent)!);
+        return;
+      }
+      const next = formatNumber(buf, pos, v);
+      if (next >= 0) {
+        pos = next;
+        continue;
+      }
+      if (++slow >= SLOW_MIN && slow * 2 > i) {
+        // Mostly slow numbers so far: JSON.stringify writes the rest. Its text is '[' followed
+        // by the same elements and closing as the rest of this array.
+        const rest = stringifyAt(values.slice(i), this.gap, indent)!;
+        if (i === 0) {
+          out.pos = start;
+          out.text(rest);
+        } else {
+          // Back to just after element i - 1; the rest's '[' becomes the ',' between them.
+          out.pos = pos - separator.length;
+          out.ascii(',');
+          out.text(rest.slice(1));
+        }
+        return;
+      }
+      const text = Number.isFinite(v) ? String(v) : 'null';
+      for (let c = 0; c < text.length; c++) buf[pos++] = text.charCodeAt(c);
+    }
+    if (this.gap !== '') {
+      buf[pos++] = NEWLINE;
+      for (let c = 0; c < indent.length; c++) buf[pos++] = 32;
+    }
+    buf[pos++] = 93; // ']'
+    out.pos = pos;
+  }
+}
+
+/**
+ * The session file's bytes in chunks (about 1 MB each, fresh buffers the caller may keep):
+ * exactly `JSON.stringify(profile, null, pretty ? 2 : undefined) + '\n'` as UTF-8.
+ */
+export function sessionJsonChunks(profile: unknown, options: { pretty?: boolean } = {}): Generator<Uint8Array> {
+  return new SessionSerializer(options.pretty ? '  ' : '').chunks(profile);
+}
+
+/** The session file's text as one string (for tests and small sessions). */
+export function sessionJson(profile: unknown, options: { pretty?: boolean } = {}): string {
+  return Buffer.concat([...sessionJsonChunks(profile, options)]).toString('utf8');
+}
