@@ -4,12 +4,16 @@
 // requires: the rules flagged the OCR module and recommended reducing OCR frequency before the
 // action, and the action lowered the OCR module's CPU. Exits non-zero when any of that fails.
 // Options: --duration <time> (default 20s).
+//
+// npm run demo -- --dashboard: the OCR bot with the live dashboard (examples/ocr-bot/
+// perf.dashboard.config.ts) until Ctrl-C, or for --duration when given; prints the panel's URL.
+// Nothing is applied by itself: the panel's "Apply" buttons do it. --port <n> (default 7317, 0: any free one).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { validateSession } from '@loadlight/core';
+import { sessionSeries, validateSession } from '@loadlight/core';
 import { parseDuration, UsageError } from 'loadlight';
 
 const ACTION = 'ocr.reduce-frequency';
@@ -22,22 +26,28 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const example = path.join(root, 'examples/ocr-bot');
 const samplesDir = path.join(example, 'perf/samples');
 const rel = (file) => path.relative(process.cwd(), file);
+const cli = path.join(root, 'packages/cli/bin/loadlight.js');
 
+const USAGE = 'Usage: npm run demo [-- --duration 20s]\n       npm run demo -- --dashboard [--port 7317] [--duration <time>]';
 let durationMs;
+let dashboard;
 try {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '20s' } } });
-  durationMs = parseDuration(values.duration);
+  const { values } = parseArgs({ options: { duration: { type: 'string' }, dashboard: { type: 'boolean', default: false }, port: { type: 'string' } } });
+  dashboard = values.dashboard ? { port: values.port ?? '7317' } : null;
+  if (values.port !== undefined && !dashboard) throw new UsageError('--port goes with --dashboard');
+  if (dashboard && !/^\d{1,5}$/.test(dashboard.port)) throw new UsageError(`--port: expected a port number, got "${dashboard.port}"`);
+  durationMs = values.duration === undefined ? (dashboard ? null : 20_000) : parseDuration(values.duration);
 } catch (error) {
-  console.error(`demo: ${error instanceof UsageError ? error.message : error}\nUsage: npm run demo [-- --duration 20s]`);
+  console.error(`demo: ${error instanceof UsageError || error?.code?.startsWith?.('ERR_PARSE_ARGS') ? error.message : error}\n${USAGE}`);
   process.exit(2);
 }
+if (dashboard) await runDashboard(dashboard.port, durationMs);
 const applyAfterMs = Math.round(durationMs / 2);
 // The bot needs a few seconds to start and for the rules' window to fill before the action.
 if (durationMs < 10_000) console.error('demo: under 10 s, the rules may not see the OCR load before the action at half-time');
 
 // The bot stops itself after its duration; the CLI's own limit is only a guard against a hang.
 const startedAt = Date.now();
-const cli = path.join(root, 'packages/cli/bin/loadlight.js');
 const child = spawn(
   process.execPath,
   [
@@ -77,7 +87,7 @@ const pct = (v) => (v === null ? '-' : `${v.toFixed(1)}%`);
 const mean = (values) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
 /** Non-null values of a metric whose sample time passes `keep`. */
 function valuesOf(name, keep) {
-  const series = session.samples.values[name] ?? [];
+  const series = sessionSeries(session, name);
   return session.samples.t.flatMap((t, i) => (series[i] !== null && series[i] !== undefined && keep(t) ? [series[i]] : []));
 }
 
@@ -116,12 +126,12 @@ if (!record) {
   // tesseract first, and that tick is partial); a tick's CPU % covers the interval before it, so
   // the first tick after the action still holds some of the old rate: it is left out too.
   const settleMs = session.config.sampleIntervalMs * 1.5;
-  const calls = session.samples.values['ocr.calls.count'] ?? [];
+  const calls = sessionSeries(session, 'ocr.calls.count');
   const readingFrom = session.samples.t.find((t, i) => (calls[i] ?? 0) > 0) ?? Infinity;
   let worst = null;
   for (const name of OCR_MODULES) {
     const metric = `module.${name}.cpu_percent`;
-    if (!session.samples.values[metric]) continue;
+    if (!session.catalogue[metric]) continue;
     const before = mean(valuesOf(metric, (t) => t > readingFrom && t <= actionAt));
     const after = mean(valuesOf(metric, (t) => t >= actionAt + settleMs));
     console.log(`demo: ${name} CPU (% of one core): ${pct(before)} before the action, ${pct(after)} after`);
@@ -147,3 +157,45 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log('demo: OK: the OCR module was flagged, reducing OCR frequency was recommended, and applying it lowered its load');
+
+/**
+ * `--dashboard`: the bot with the panel, until Ctrl-C (or `durationMs`). The reporter prints
+ * "loadlight dashboard: <url>" on stderr; this repeats it where it is easy to see.
+ */
+async function runDashboard(port, durationMs) {
+  const startedAt = Date.now();
+  const botArgs = durationMs === null ? [] : ['--duration', `${durationMs}ms`];
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', '--config', path.join(example, 'perf.dashboard.config.ts'), '--', process.execPath, path.join(example, 'index.js'), ...botArgs],
+    { stdio: ['inherit', 'inherit', 'pipe'], cwd: root, env: { ...process.env, OCR_BOT_DASHBOARD_PORT: port } },
+  );
+  let seen = '';
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    if (seen === null) return;
+    seen += chunk.toString();
+    const match = /loadlight dashboard: (http:\/\/\S+)/.exec(seen);
+    if (match) {
+      seen = null;
+      console.log(
+        `\ndemo: the OCR bot's live panel: ${match[1]}\n` +
+          `demo: open it in a browser: core.ocr.engine turns red within seconds; "Apply ocr.reduce-frequency" under Recommendations lowers its CPU.\n` +
+          `demo: ${durationMs === null ? 'the bot runs until Ctrl-C' : `the bot stops after ${Math.round(durationMs / 1000)} s (or Ctrl-C)`}; its session is written when it stops.\n`,
+      );
+    } else if (seen.length > 100_000) {
+      seen = seen.slice(-1000);
+    }
+  });
+  // Ctrl-C reaches the bot too (same process group): it finishes its frame and writes its session.
+  process.on('SIGINT', () => undefined);
+  const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const written = readdirSync(samplesDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => path.join(samplesDir, f))
+    .filter((f) => statSync(f).mtimeMs >= startedAt)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (written.length > 0) console.log(`demo: session written to ${rel(written[0])}`);
+  if (code !== 0) console.error(`demo: the profiled bot ended with exit code ${code}`);
+  process.exit(code);
+}
