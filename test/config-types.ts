@@ -33,3 +33,23 @@ definePlugin({
   metrics: { 'queue.depth': { unit: 'items', kind: 'gauge', description: 'jobs waiting' } },
   apply() {},
 });
+
+export const budgets = defineConfig({
+  budgets: {
+    'module.core.ocr.cpu_percent': { max: 40 },
+    'frames.latency.p95_ms': { maxIncreasePercent: 10, stat: 'p95' },
+    'frames.fps': { min: 25, maxDecreasePercent: 5 },
+  },
+});
+
+// @ts-expect-error unknown budget limit (a typo)
+defineConfig({ budgets: { 'process.cpu.percent': { maxIncreasePercnt: 10 } } });
+
+// @ts-expect-error a budget sets at least one limit
+defineConfig({ budgets: { 'process.cpu.percent': { stat: 'p95' } } });
+
+// @ts-expect-error unknown statistic
+defineConfig({ budgets: { 'process.cpu.percent': { max: 40, stat: 'p90' } } });
+
+// @ts-expect-error a limit is a number
+defineConfig({ budgets: { 'process.cpu.percent': { max: '40' } } });

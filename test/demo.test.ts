@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateSession, type SessionProfile } from '@loadlight/core';
+import { sessionSeries, validateSession, type SessionProfile } from '@loadlight/core';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { root, start } from './helpers.js';
@@ -9,7 +9,7 @@ const OCR_MODULES = ['core.ocr', 'core.ocr.engine'];
 
 /** Mean of the non-null values of a metric whose sample time passes `keep`. */
 function meanOf(session: SessionProfile, metric: string, keep: (t: number) => boolean): number | null {
-  const series = session.samples.values[metric] ?? [];
+  const series = sessionSeries(session, metric);
   const values = session.samples.t.flatMap((t, i) => (series[i] != null && keep(t) ? [series[i]!] : []));
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -50,7 +50,7 @@ describe('npm run demo', () => {
     // requires: before runs from the tick after the first OCR call, after from the second tick
     // after the action). The busiest of them before the action is the one that must drop.
     const settleMs = session.config.sampleIntervalMs * 1.5;
-    const calls = session.samples.values['ocr.calls.count'] ?? [];
+    const calls = sessionSeries(session, 'ocr.calls.count');
     const readingFrom = session.samples.t.find((_, i) => (calls[i] ?? 0) > 0) ?? Infinity;
     const isBefore = (t: number) => t > readingFrom && t <= actionAt;
     const halves = OCR_MODULES.map((m) => ({

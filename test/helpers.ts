@@ -49,7 +49,7 @@ export function loadlight(args: string[], options: { cwd?: string; env?: NodeJS.
 export function sessionsIn(dir: string): Array<{ file: string; data: Record<string, any> }> {
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    names = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.trace.json'));
   } catch {
     return [];
   }

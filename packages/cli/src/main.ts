@@ -2,12 +2,19 @@ import { readFileSync } from 'node:fs';
 import { isLoadlightLike, UsageError } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { VALIDATE_HELP, validateCommand } from './validate.js';
+import { COMPARE_HELP, compareCommand } from './compare/command.js';
+import { INIT_HELP, initCommand } from './init.js';
+import { REPORT_HELP, reportCommand } from './report/command.js';
 
 export const HELP = `Usage: loadlight <command> [options]
 
 Commands:
   run [--config F] [--duration 30s] -- <command>   profile a program while it runs
   validate [--config F] [--facts]                   check the config and rule files
+  compare <baseline.json> <current.json> [--config F] [--format text|md|json]
+                                                    compare two sessions; exit 2 when a budget is exceeded
+  init [--force] [--dir D]                          write a starter perf.config.ts and the default rules
+  report <session.json> [--format text|md|html]    summarise a session (terminal, Markdown, HTML)
 
 Options:
   -h, --help     show help (also: loadlight <command> --help)
@@ -17,6 +24,9 @@ Options:
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   validate: { run: validateCommand, help: VALIDATE_HELP },
+  compare: { run: compareCommand, help: COMPARE_HELP },
+  init: { run: initCommand, help: INIT_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
 };
 
 function version(): string {

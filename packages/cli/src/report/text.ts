@@ -1,0 +1,150 @@
+import type { LoadLevel } from '@loadlight/core';
+import { visibleWidth } from '@loadlight/reporter-console';
+import { clock, duration, offset, plain, preview, size, span, value } from './format.js';
+import { metricsToList, type Report } from './model.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** List the per-module metrics too. */
+  all: boolean;
+}
+
+const ESC = '\u001b[';
+const style = (open: number, close: number) => (on: boolean, text: string) => (on ? `${ESC}${open}m${text}${ESC}${close}m` : text);
+const bold = style(1, 22);
+const dim = style(2, 22);
+const COLORS = { red: style(31, 39), yellow: style(33, 39), green: style(32, 39), cyan: style(36, 39) };
+
+function light(level: LoadLevel | null, color: boolean): string {
+  if (level === null) return '-';
+  return color ? COLORS[level](true, `● ${level}`) : level;
+}
+
+function severity(s: 'info' | 'warning' | 'critical', color: boolean): string {
+  return (s === 'critical' ? COLORS.red : s === 'warning' ? COLORS.yellow : COLORS.cyan)(color, s);
+}
+
+function priority(p: string, color: boolean): string {
+  return p === 'high' ? COLORS.red(color, p) : p === 'medium' ? COLORS.yellow(color, p) : dim(color, p);
+}
+
+/** Columns padded to their widest cell (escape sequences take no room); numbers right-aligned. */
+function table(rows: string[][], right: Set<number>, indent = '  '): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell))));
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => {
+          const pad = ' '.repeat(widths[i]! - visibleWidth(cell));
+          if (i === row.length - 1 && !right.has(i)) return cell;
+          return right.has(i) ? pad + cell : cell + pad;
+        })
+        .join('  '),
+  );
+}
+
+/** The terminal summary of a session. */
+export function renderText(report: Report, options: TextOptions): string {
+  const { session } = report;
+  const c = options.color;
+  const out: string[] = [];
+  const heading = (text: string) => {
+    out.push('', bold(c, text));
+  };
+  out.push(`${bold(c, 'loadlight report')}  ${plain(session.sessionId)}  ${dim(c, plain(report.file))}`);
+  out.push(
+    `  ${clock(report.start)}, ran ${duration(session.durationMs)}, ${report.samples} samples every ${duration(session.config.sampleIntervalMs)}` +
+      (report.ringFull ? ` (ring of ${session.config.maxSamples} full: the oldest samples were dropped)` : ''),
+  );
+  out.push(
+    `  ${plain(session.host.hostname)} (${plain(session.host.platform)} ${plain(session.host.arch)}, ${session.host.cpus} CPUs, ` +
+      `${value(session.host.totalMemoryMb, 'mb')}), Node ${plain(session.node)}, pid ${session.pid}`,
+  );
+  out.push(`  load: process ${light(report.processLevel, c)}${report.systemLevel ? `, system ${light(report.systemLevel, c)}` : ''}`);
+
+  heading(report.moduleCount > report.modules.length ? `Modules by CPU (top ${report.modules.length} of ${report.moduleCount})` : `Modules by CPU (${report.moduleCount})`);
+  if (report.modules.length === 0) {
+    out.push('  no modules profiled');
+  } else {
+    const rows = [['LIGHT', 'MODULE', 'CPU', 'CPU TIME', 'CALLS', 'MEAN', 'P95', 'MEMORY', 'ERRORS'].map((h) => dim(c, h))];
+    for (const m of report.modules) {
+      rows.push([
+        light(m.level, c),
+        plain(m.name, 60),
+        value(m.cpuPercent, 'percent'),
+        value(m.cpuMs, 'ms'),
+        value(m.calls, 'count'),
+        value(m.meanMs, 'ms'),
+        value(m.p95Ms, 'ms'),
+        value(m.memoryMb, 'mb'),
+        value(m.errors, 'count'),
+      ]);
+    }
+    out.push(...table(rows, new Set([2, 3, 4, 5, 6, 7, 8])));
+  }
+
+  const { listed, moduleMetrics } = metricsToList(report, options.all);
+  heading(`Metrics (${listed.length})`);
+  if (!options.all && moduleMetrics > 0) out.push(dim(c, `  ${moduleMetrics} per-module metrics are summed up in the module table; --all lists them`));
+  if (listed.length === 0) {
+    out.push('  no metrics');
+  } else {
+    const rows = [['METRIC', 'COUNT', 'MEAN', 'P95', 'MAX'].map((h) => dim(c, h))];
+    for (const m of listed) {
+      const name = plain(m.name, 80);
+      if (m.unavailable) rows.push([name, '', '', '', dim(c, `unavailable: ${plain(m.unavailable, 100)}`)]);
+      else if (!m.stats || m.stats.count === 0) rows.push([name, '0', '', '', dim(c, 'no samples')]);
+      else rows.push([name, String(m.stats.count), value(m.stats.mean, m.unit), value(m.stats.p95, m.unit), value(m.stats.max, m.unit)]);
+    }
+    out.push(...table(rows, new Set([1, 2, 3, 4])));
+  }
+
+  heading(`Recommendations (${report.recommendations.length})`);
+  if (report.recommendations.length === 0) out.push('  none');
+  for (const r of report.recommendations) {
+    const seen = `${r.count} ${r.count === 1 ? 'time' : 'times'}, ${span(Date.parse(r.firstSeen), Date.parse(r.lastSeen), report.start)}`;
+    out.push(`  ${priority(r.priority, c)}  ${bold(c, plain(r.id, 100))}${r.module ? ` (${plain(r.module, 60)})` : ''}  ${dim(c, seen)}`);
+    out.push(`    ${plain(r.message, 1000)}`);
+    if (r.action) out.push(`    ${dim(c, `action: ${plain(r.action, 100)}`)}`);
+  }
+
+  heading(`Alerts (${report.alerts.length} fired)`);
+  if (report.alerts.length === 0) out.push('  none fired');
+  for (const a of report.alerts) {
+    const resolved = a.resolvedAt === null ? 'still firing at the end' : `resolved ${offset(a.resolvedAt, report.start)}`;
+    out.push(`  ${severity(a.severity, c)}  ${bold(c, plain(a.id, 100))}${a.module ? ` (${plain(a.module, 60)})` : ''}  fired ${offset(a.firedAt!, report.start)}, ${resolved}`);
+    out.push(`    ${plain(a.message, 1000)}`);
+  }
+  if (report.pendingOnly.length > 0) {
+    out.push(dim(c, `  pending but never fired: ${[...new Set(report.pendingOnly.map((a) => plain(a.id, 100)))].join(', ')}`));
+  }
+
+  heading(`Actions (${report.actions.length})`);
+  if (report.actions.length === 0) out.push('  none run');
+  for (const a of report.actions) {
+    const outcome = a.ok ? COLORS.green(c, 'ok') : COLORS.red(c, `failed: ${plain(a.error ?? 'error', 200)}`);
+    const result = preview(a.result);
+    out.push(
+      `  ${offset(Date.parse(a.at), report.start)}  ${bold(c, plain(a.id, 100))} from ${plain(a.source, 40)}: ${outcome} in ${value(a.durationMs, 'ms')}` +
+        (a.recommendation ? `, for ${plain(a.recommendation, 100)}` : '') +
+        (result ? dim(c, ` -> ${result}`) : ''),
+    );
+  }
+
+  if (report.faults.length > 0) {
+    heading(`Faults (${report.faults.length})`);
+    for (const f of report.faults) {
+      out.push(`  ${COLORS.red(c, plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)})`);
+    }
+  }
+
+  const o = session.overhead;
+  heading('Profiler overhead');
+  out.push(
+    `  ${value(o.cpuPercent, 'percent')} of one core (${duration(o.cpuMs)} over ${o.ticks} ticks, ${value(o.meanTickMs, 'ms')} a tick), ` +
+      `store ${size(o.storeBytes)}, heap ${value(o.heapUsedMb, 'mb')}, RSS ${value(o.rssMb, 'mb')}`,
+  );
+  return `${out.join('\n')}\n`;
+}
