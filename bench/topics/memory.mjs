@@ -1,11 +1,15 @@
 // @ts-check
-// Topic `memory`: heap and RSS growth after a full ring (issue 4, item 3).
+// Topic `memory`: heap and RSS growth after a full ring (issue 4, item 3), for a modelled program
+// (the bound's case) and for a worst case (every module busy every tick), each in its own process.
 import { defineTopic } from '../lib/topic.mjs';
 
 export default defineTopic({
   id: 'memory',
   order: 30,
   title: 'memory held by a full ring',
-  method: () => 'MB (2^20 bytes) from process.memoryUsage() after full gcs, before the profiler started and after its ring is full; one process.',
-  groups: [{ id: 'full-ring', load: () => import('./memory/run.mjs') }],
+  method: () => 'MB (2^20 bytes) from process.memoryUsage() after full gcs, before the profiler started and after its ring is full; one process per workload.',
+  groups: [
+    { id: 'full-ring', load: () => import('./memory/run.mjs'), params: { workload: 'realistic' } },
+    { id: 'worst-case', load: () => import('./memory/run.mjs'), params: { workload: 'worst' } },
+  ],
 });

@@ -8,7 +8,7 @@ export default defineTopic({
   order: 50,
   title: 'config load and time to the first sample',
   method: (_settings, quick) =>
-    `ms, each from a fresh node process (${quick ? 3 : 7} per case, cases alternating); median over processes, ± half the IQR; ratio: median of per-round ratios.`,
+    `ms, each from a fresh node process (${quick ? 2 : 6} per case, cases alternating${quick ? '; examples/basic only' : ''}); median over processes, ± half the IQR; ratio: median of per-round ratios.`,
   groups: [
     { id: 'config-load', load: () => import('./startup/run.mjs'), params: { part: 'config' } },
     { id: 'first-sample', load: () => import('./startup/run.mjs'), params: { part: 'first-sample' } },
