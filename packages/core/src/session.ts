@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LoadlightError } from './errors.js';
 import { SESSION_SCHEMA_VERSION, sessionProfileSchema } from './session-schema.js';
-import { applyFormula, formulaOperand, statistics, type Store } from './store.js';
+import { applyFormula, formulaOperand, rankIndex, statistics, type Store } from './store.js';
 import type {
   ActionRecord,
   Evaluation,
@@ -64,11 +64,6 @@ export interface SeriesSummary {
 function moduleFigure(summary: SeriesSummary, stat: 'sum' | 'mean' | 'max' | 'min' | 'last'): number | null {
   if (summary.stats.count === 0) return null;
   return stat === 'sum' ? summary.total : summary.stats[stat];
-}
-
-/** Index (0-based) of the nearest-rank quantile q of n sorted values, as the store's `statistics`. */
-function rankIndex(q: number, n: number): number {
-  return Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
 }
 
 /** Buckets per histogram level: the counts fit in L1 cache, the bucket of a value in 16 bits. */

@@ -23,10 +23,14 @@ export function isValidMetricName(name: string): boolean {
   return METRIC_NAME.test(name);
 }
 
+/** Index (0-based) of the nearest-rank quantile q of n ascending values. */
+export function rankIndex(q: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
+}
+
 /** Nearest-rank quantile of the first `n` values of an ascending array. */
 function quantileSorted(sorted: Float64Array, n: number, q: number): number {
-  const rank = Math.max(1, Math.ceil(q * n));
-  return sorted[Math.min(n, rank) - 1]!;
+  return sorted[rankIndex(q, n)]!;
 }
 
 /** Statistics of a list of numbers (nulls and NaN skipped). */

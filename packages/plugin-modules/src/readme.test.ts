@@ -1,47 +1,30 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runReadmeExample } from '../../../test/support/readme.js';
 import modules, { DEFAULT_OPTIONS, profileModule } from './index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(packageDir, '..', '..');
 const readme = readFileSync(path.join(packageDir, 'README.md'), 'utf8');
 
 describe('README', () => {
   it('opens with an example that runs and prints what it says', () => {
-    for (const pkg of ['core', 'plugin-modules']) {
-      const entry = path.join(repoRoot, 'packages', pkg, 'dist', 'index.js');
-      if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-    }
-    const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(example).toBeDefined();
-    // In the repo (gitignored test/.tmp), so that '@loadlight/*' resolves as for a user.
-    const scratch = path.join(repoRoot, 'test', '.tmp');
-    mkdirSync(scratch, { recursive: true });
-    const dir = mkdtempSync(path.join(scratch, 'readme-modules-'));
-    const script = path.join(dir, 'example.mjs');
-    writeFileSync(script, example!);
-    try {
-      const result = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8', timeout: 25_000 });
-      expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
-      const lines = result.stdout.trim().split('\n');
-      const parsed = lines.map((line) => /^([a-z.]+): (\d+) calls, mean ([\d.]+) ms, CPU (\d+) ms$/.exec(line));
-      expect(parsed.every(Boolean), result.stdout).toBe(true);
-      const byName = Object.fromEntries(parsed.map((m) => [m![1], { calls: Number(m![2]), meanMs: Number(m![3]), cpuMs: Number(m![4]) }]));
-      expect(Object.keys(byName).sort()).toEqual(['core.ocr', 'frames.heatmap', 'io.log']);
-      for (const module of Object.values(byName)) expect(module.calls).toBe(20);
-      // the heatmap computes; the OCR module waits 40 ms a call and computes next to nothing
-      expect(byName['core.ocr']!.meanMs).toBeGreaterThanOrEqual(39);
-      expect(byName['frames.heatmap']!.cpuMs).toBeGreaterThan(byName['core.ocr']!.cpuMs * 5);
-      // the printed output in the README has the same shape
-      const printed = /prints \(on a 2-core machine\):\n\n```\n([\s\S]*?)```/.exec(readme)?.[1]?.trim().split('\n') ?? [];
-      expect(printed.map((line) => line.split(':')[0])).toEqual(lines.map((line) => line.split(':')[0]));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const result = runReadmeExample(packageDir, { lang: 'js', timeoutMs: 25_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    const parsed = lines.map((line) => /^([a-z.]+): (\d+) calls, mean ([\d.]+) ms, CPU (\d+) ms$/.exec(line));
+    expect(parsed.every(Boolean), result.stdout).toBe(true);
+    const byName = Object.fromEntries(parsed.map((m) => [m![1], { calls: Number(m![2]), meanMs: Number(m![3]), cpuMs: Number(m![4]) }]));
+    expect(Object.keys(byName).sort()).toEqual(['core.ocr', 'frames.heatmap', 'io.log']);
+    for (const module of Object.values(byName)) expect(module.calls).toBe(20);
+    // the heatmap computes; the OCR module waits 40 ms a call and computes next to nothing
+    expect(byName['core.ocr']!.meanMs).toBeGreaterThanOrEqual(39);
+    expect(byName['frames.heatmap']!.cpuMs).toBeGreaterThan(byName['core.ocr']!.cpuMs * 5);
+    // the printed output in the README has the same shape
+    const printed = /prints \(on a 2-core machine\):\n\n```\n([\s\S]*?)```/.exec(readme)?.[1]?.trim().split('\n') ?? [];
+    expect(printed.map((line) => line.split(':')[0])).toEqual(lines.map((line) => line.split(':')[0]));
   });
 
   it('quotes the errors the code really gives', () => {

@@ -7,13 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSession, type SessionProfile } from '@loadlight/core';
+import { freePort } from '../../../test/support/net.js';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(pkg, '../..');
@@ -54,18 +54,6 @@ const browserMissing = existsSync(BROWSER) ? null : `${BROWSER} not found: run s
 // CI installs the browser (.ci/run): there a missing browser fails the run instead of skipping.
 if (browserMissing && process.env.CI) throw new Error(`[dashboard e2e] ${browserMissing}`);
 if (browserMissing) console.warn(`[dashboard e2e] skipped: ${browserMissing}`);
-
-/** A free TCP port on loopback (free when asked: the bot takes it a moment later). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The OCR bot under `loadlight run` with examples/ocr-bot/perf.dashboard.config.ts. */
 class Bot {

@@ -1,7 +1,6 @@
 // Helpers for this package's tests: a strict parser of the Prometheus text format (0.0.4), and
 // where to find Prometheus's own tools. Not part of the package's API.
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 export interface ParsedSample {
@@ -170,14 +169,4 @@ export function checkTool(tool: 'prometheus' | 'promtool', what: string): ToolCh
   return { bin, skip, reason };
 }
 
-/** A free TCP port on loopback (free when asked; taken a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../../../test/support/net.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadConfig, normalizeConfig, type Budget } from '@loadlight/core';
 import { parse, UsageError } from '../args.js';
-import { readSessionFile } from './session-file.js';
+import { loadSessionFile } from '../report/load.js';
 import { checkBudgets, fails } from './budgets.js';
 import { compareSessions, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_PERCENT } from './compare.js';
 import { FORMATS, render, type Format } from './render.js';
@@ -74,8 +74,8 @@ export async function compareCommand(argv: string[], out: NodeJS.WritableStream 
     if (loaded.config.budgets && Object.keys(loaded.config.budgets).length > 0) budgets = loaded.config.budgets;
   }
   const [baselineFile, currentFile] = positionals as [string, string];
-  const baseline = readSessionFile(baselineFile);
-  const current = readSessionFile(currentFile);
+  const baseline = loadSessionFile(baselineFile);
+  const current = loadSessionFile(currentFile);
   const comparison = compareSessions(baseline, current, { baseline: baselineFile, current: currentFile }, {
     ...(alpha !== undefined ? { alpha } : {}),
     ...(minChangePercent !== undefined ? { minChangePercent } : {}),

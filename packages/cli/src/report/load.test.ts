@@ -129,7 +129,7 @@ describe('loadSessionFile', () => {
 
   it('refuses a file over the size limit before reading it', () => {
     const big = file(JSON.stringify(minimal()));
-    expect(refusal(() => loadSessionFile(big, { maxBytes: 100 }))).toMatch(/over the 0 MB a report can read$/);
+    expect(refusal(() => loadSessionFile(big, { maxBytes: 100 }))).toMatch(/over the 0 MB loadlight reads$/);
   });
 
   it('names the line and column of a syntax error, and says when the file is cut short', () => {

@@ -278,7 +278,7 @@ export function loadSessionFile(file: string, options: { maxBytes?: number } = {
     fail(file, `cannot read the session file: ${systemReason(error)}`, error);
   }
   if (size > maxBytes) {
-    fail(file, `the file is ${(size / 1024 / 1024).toFixed(0)} MB, over the ${(maxBytes / 1024 / 1024).toFixed(0)} MB a report can read`);
+    fail(file, `the file is ${(size / 1024 / 1024).toFixed(0)} MB, over the ${(maxBytes / 1024 / 1024).toFixed(0)} MB loadlight reads`);
   }
   let bytes: Buffer;
   try {

@@ -23,7 +23,7 @@
  */
 import { Almanac, Engine, Fact, Rule, type RuleProperties, type RuleResult } from 'json-rules-engine';
 import type { Evidence } from '../types.js';
-import { PENDING, isSafeSegment, readsWindow, resolvePath, type PendingFill } from './facts.js';
+import { PENDING, fillPending, isSafeSegment, readsWindow, resolvePath, type PendingFill } from './facts.js';
 
 /** Facts as json-rules-engine receives them in `run(facts)`: one property per fact. */
 export type FactValues = Record<string, unknown>;
@@ -159,7 +159,7 @@ function factReader(fact: unknown, path: unknown): (facts: FactValues) => unknow
     return (facts) => {
       if (!hasOwn(facts, fact)) return undefined;
       const value = facts[fact];
-      if (value !== null && typeof value === 'object') (value as { [PENDING]?: PendingFill })[PENDING]?.(path);
+      fillPending(value, path);
       return value;
     };
   }
@@ -775,7 +775,7 @@ export class RuleProgram {
       almanac = new Almanac(ENGINE_OPTIONS);
       for (const id in facts) {
         const value = facts[id];
-        if (value !== null && typeof value === 'object') (value as { [PENDING]?: PendingFill })[PENDING]?.(undefined);
+        fillPending(value, undefined);
         almanac.addFact(new Fact(id, value));
       }
       engineResults = new Map();
