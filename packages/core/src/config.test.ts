@@ -216,7 +216,7 @@ describe('bad configs give a clear error naming the file, the option, what was g
     [
       'unknown option',
       { 'perf.config.ts': `export default { reporters: [], plugins: [], windowSecs: 5 };` },
-      'perf.config.ts: unknown option "windowSecs". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, windowSeconds, plugins, reporters, rules, watchRules, sessionId, budgets. Did you mean "windowSeconds"?',
+      'perf.config.ts: unknown option "windowSecs". Expected one of: $schema, sampleIntervalMs, evaluateEveryMs, reportIntervalMs, maxSamples, collectTimeoutMs, lifecycleTimeoutMs, maxConsecutiveFaults, windowSeconds, plugins, reporters, rules, watchRules, sessionId, budgets. Did you mean "windowSeconds"?',
     ],
     [
       'unknown plugin',

@@ -17,6 +17,8 @@ export const DEFAULTS = {
   sampleIntervalMs: 1000,
   maxSamples: 3600,
   collectTimeoutMs: 500,
+  lifecycleTimeoutMs: 10_000,
+  maxConsecutiveFaults: 5,
   windowSeconds: 60,
   watchRules: true,
   plugins: ['system'] as PluginSpec[],
@@ -77,6 +79,8 @@ export const configSchema: JsonSchema = {
     reportIntervalMs: { type: 'integer', minimum: 10 },
     maxSamples: { type: 'integer', minimum: 2, maximum: 10_000_000 },
     collectTimeoutMs: { type: 'integer', minimum: 1 },
+    lifecycleTimeoutMs: { type: 'integer', minimum: 1 },
+    maxConsecutiveFaults: { type: 'integer', minimum: 0 },
     windowSeconds: { type: 'number', exclusiveMinimum: 0 },
     plugins: { type: 'array', items: pluginSpecSchema },
     reporters: { type: 'array', items: pluginSpecSchema },
@@ -121,10 +125,12 @@ export function normalizeConfig(config: LoadlightConfig, context: ConfigContext 
     reportIntervalMs: config.reportIntervalMs ?? sampleIntervalMs,
     maxSamples: config.maxSamples ?? DEFAULTS.maxSamples,
     collectTimeoutMs: config.collectTimeoutMs ?? Math.min(DEFAULTS.collectTimeoutMs, sampleIntervalMs),
+    lifecycleTimeoutMs: config.lifecycleTimeoutMs ?? DEFAULTS.lifecycleTimeoutMs,
+    maxConsecutiveFaults: config.maxConsecutiveFaults ?? DEFAULTS.maxConsecutiveFaults,
     windowSeconds: config.windowSeconds ?? DEFAULTS.windowSeconds,
     plugins: [],
     reporters: [],
-    rules: config.rules ? config.rules.map((file) => path.resolve(baseDir, file)) : defaultRuleFiles(),
+    rules: config.rules ? Array.from(config.rules, (file) => path.resolve(baseDir, file)) : defaultRuleFiles(), // not .map: it honours the array's own `constructor`
     watchRules: config.watchRules ?? DEFAULTS.watchRules,
     sessionId: config.sessionId ?? defaultSessionId(),
     configFile: context.configFile ?? null,
@@ -287,6 +293,23 @@ const loadTypeScript: Loader = async (filepath, content) => {
   return jiti.import(filepath, { default: true });
 };
 
+/**
+ * A loader whose errors name the file: cosmiconfig adds `filepath` to an Error only, and jiti
+ * not always, so a module that throws `42` or `null` would otherwise go unnamed.
+ */
+function naming(loader: Loader): Loader {
+  return async (filepath, content) => {
+    try {
+      return await loader(filepath, content);
+    } catch (error) {
+      const shown = path.relative(process.cwd(), filepath) || filepath;
+      // Node's "Cannot find module" adds the importing files: a stack of sorts, kept in `cause`
+      const reason = describeError(error).replace(/\n+Require stack:[\s\S]*$/, '');
+      throw new LoadlightError('CONFIG_LOAD_FAILED', `${shown}: could not read the config: ${reason}`, { file: filepath, cause: error });
+    }
+  };
+}
+
 /** Syntax for which the native import of the text is not what jiti would give: generics (`<`), CommonJS, import.meta, dynamic import. */
 const NOT_PLAIN = /<|\b(?:require|module|exports|__dirname|__filename)\b|\bimport\s*[.(]/;
 /** Static import and export specifiers (and, conservatively, anything that reads like one). */
@@ -370,10 +393,17 @@ export interface LoadedConfig {
  * given, else searching from `cwd` up to the project root. Resolves null when there is none.
  */
 export async function loadConfig(options: { cwd?: string; configFile?: string } = {}): Promise<LoadedConfig | null> {
-  const { cosmiconfig, getDefaultSearchPlaces } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
+  const { cosmiconfig, getDefaultSearchPlaces, defaultLoaders } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, {
     searchPlaces: [...getDefaultSearchPlaces(MODULE_NAME), `${MODULE_NAME}.config.mts`, `${MODULE_NAME}.config.cts`],
-    loaders: { '.ts': loadTypeScript, '.mts': loadTypeScript, '.cts': loadTypeScript },
+    loaders: {
+      '.js': naming(defaultLoaders['.js']),
+      '.mjs': naming(defaultLoaders['.mjs']),
+      '.cjs': naming(defaultLoaders['.cjs']),
+      '.ts': naming(loadTypeScript),
+      '.mts': naming(loadTypeScript),
+      '.cts': naming(loadTypeScript),
+    },
     searchStrategy: 'project',
     cache: false,
   });

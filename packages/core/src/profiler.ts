@@ -42,6 +42,14 @@ const FINAL_SAMPLE_MAX_GAP_MS = 100;
 const ISOLATED_ASYNC: HookName[] = ['start', 'collect', 'report', 'stop', 'export'];
 const ISOLATED_SYNC: HookName[] = ['sample', 'evaluated', 'alert'];
 
+/** One registered tap's run of failures; once disabled, it is no longer called. */
+interface TapHealth {
+  readonly plugin: string;
+  readonly hook: HookName;
+  streak: number;
+  disabled: boolean;
+}
+
 /**
  * The core: owns the hooks, the Store, the rules stage and the tick. Plugins tap its hooks.
  *
@@ -80,6 +88,8 @@ export class Profiler {
   private lastReportedAt = -Infinity;
   private latestEvaluation: Evaluation | null = null;
   private stopPromise: Promise<SessionProfile> | null = null;
+  /** `prepare()` then the start hook, while `start()` runs. */
+  private starting: Promise<void> | null = null;
   private lastRulesError: string | null = null;
   /** sha256 of each rule file in force at the last evaluation (null before the first). */
   private rulesInForce: Map<string, string> | null = null;
@@ -118,13 +128,15 @@ export class Profiler {
       throw new LoadlightError('PROFILER_STATE', `profiler "${this.sessionId}" was already started`);
     }
     this.phase = 'starting';
+    this.starting = this.prepare().then(() => this.hooks.start.promise());
     try {
-      await this.prepare();
-      await this.hooks.start.promise();
+      await this.starting;
     } catch (error) {
       this.phase = 'stopped';
       throw error;
     }
+    // stop() was called while starting (a slow start tap): it finishes the session, no tick runs.
+    if (this.phase !== 'starting') return;
     this.phase = 'running';
     if (this.context.handleExit !== false) this.installExitHandlers();
     this.nextTickAt = Date.now();
@@ -173,6 +185,11 @@ export class Profiler {
   }
 
   private async finish(): Promise<SessionProfile> {
+    if (this.phase === 'starting') {
+      // Set-up ends before tear-down begins (start taps are bounded by lifecycleTimeoutMs).
+      this.phase = 'stopping';
+      await this.starting?.catch(() => undefined);
+    }
     const wasRunning = this.phase === 'running';
     this.phase = 'stopping';
     if (this.timer) clearTimeout(this.timer);
@@ -191,6 +208,9 @@ export class Profiler {
     this.phase = 'stopped';
     const session = this.session();
     await this.hooks.export.promise(session);
+    // Exporters saw the session before any of them failed: what `stop()` resolves with counts
+    // the faults of the export hook too.
+    session.faults = this.faultList();
     this.removeExitHandlers();
     return session;
   }
@@ -252,6 +272,12 @@ export class Profiler {
   /** Counts a fault of a plugin in a hook; the first of each kind is also a warning. */
   recordFault(plugin: string, hook: string, error: unknown): void {
     const message = describeError(error);
+    const fault = this.countFault(plugin, hook, message);
+    if (fault.count === 1) this.warn(`plugin "${plugin}" failed in ${hook}: ${message} (further failures are counted in the session's faults)`);
+  }
+
+  /** Counts a fault in the session's faults, without a warning; returns its record. */
+  private countFault(plugin: string, hook: string, message: string): Fault {
     const key = `${plugin}\u0000${hook}`;
     const now = Date.now();
     const fault = this.faults.get(key);
@@ -259,10 +285,27 @@ export class Profiler {
       fault.count++;
       fault.lastAt = now;
       fault.message = message;
-      return;
+      return fault;
     }
-    this.faults.set(key, { plugin, hook, message, count: 1, firstAt: now, lastAt: now });
-    this.warn(`plugin "${plugin}" failed in ${hook}: ${message} (further failures are counted in the session's faults)`);
+    const created: Fault = { plugin, hook, message, count: 1, firstAt: now, lastAt: now };
+    this.faults.set(key, created);
+    return created;
+  }
+
+  /**
+   * A tap failed (threw, rejected, timed out): a fault, and one more in its run of failures. At
+   * `maxConsecutiveFaults` in a row it is disabled, with one warning: a plugin that keeps failing
+   * costs nothing more, and says so once, not once per tick.
+   */
+  private tapFailed(health: TapHealth, error: unknown): void {
+    this.recordFault(health.plugin, health.hook, error);
+    const limit = this.config.maxConsecutiveFaults;
+    if (health.disabled || limit === 0 || ++health.streak < limit) return;
+    health.disabled = true;
+    const fault = this.faults.get(`${health.plugin}\u0000${health.hook}`)!;
+    fault.disabledAt = fault.lastAt;
+    const after = health.hook === 'collect' ? 'its metrics read null from now on' : `it is no longer called in ${health.hook}`;
+    this.warn(`plugin "${health.plugin}" disabled in ${health.hook} after ${health.streak} failures in a row (last: ${fault.message}); ${after}`);
   }
 
   /** The profiler's own cost so far. */
@@ -345,39 +388,56 @@ export class Profiler {
     }
   }
 
-  /** Every tap runs isolated: a throw, rejection or time-out is a fault of that plugin, never the profiler's. */
+  /**
+   * Every tap runs isolated: a throw, rejection or time-out is a fault of that plugin, never the
+   * profiler's, and a tap that keeps failing is disabled (tapFailed). Async hooks are bounded:
+   * `collect` and `report` taps by `collectTimeoutMs`, `start`, `stop` and `export` taps by
+   * `lifecycleTimeoutMs` (a tap given up on may still finish later: its writes are then dropped).
+   * A tap that blocks synchronously (an endless loop) cannot be interrupted in-process: no hook
+   * can bound it.
+   */
   private isolateHooks(): void {
-    const timeoutMs = () => this.config.collectTimeoutMs;
     for (const name of ISOLATED_ASYNC) {
       const hook = this.hooks[name] as unknown as { intercept(i: { register(tap: Tap): Tap }): void };
-      const bounded = name === 'collect' || name === 'report';
+      const collect = name === 'collect';
+      const timeoutMs = collect || name === 'report' ? () => this.config.collectTimeoutMs : () => this.config.lifecycleTimeoutMs;
       hook.intercept({
         register: (tap) => {
           const original = tap as RegisteredTap;
+          const health: TapHealth = { plugin: original.name, hook: name, streak: 0, disabled: false };
           const fn = (...args: unknown[]): Promise<unknown> => {
-            const writer = name === 'collect' ? new TapWriter(this, original.name, args[0] as SampleWriter) : null;
+            if (health.disabled) return SETTLED;
+            const writer = collect ? new TapWriter(this, original.name, args[0] as SampleWriter) : null;
             const callArgs = writer ? [writer] : args;
             let running: unknown;
             try {
               running = original.type === 'async' ? callTap(original, callArgs) : original.fn(...callArgs);
+              // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
+              if (!isThenable(running)) {
+                writer?.close();
+                if (original.type === 'promise') {
+                  // tapPromise promised a promise: garbage back is its fault (its writes stay).
+                  this.tapFailed(health, new TypeError(`tapPromise tap returned ${running === null ? 'null' : typeof running}, not a promise`));
+                } else health.streak = 0;
+                return SETTLED;
+              }
             } catch (error) {
+              // thrown, or a returned value whose `then` getter threw
               writer?.discard();
               writer?.close();
-              this.recordFault(original.name, name, error);
+              this.tapFailed(health, error);
               return SETTLED;
             }
-            // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
-            if (!isThenable(running)) {
-              writer?.close();
-              return SETTLED;
-            }
-            const settled = bounded ? withTimeout(Promise.resolve(running), timeoutMs()) : Promise.resolve(running);
-            return settled.then(
-              () => writer?.close(),
+            // Promise.resolve adopts any thenable: one whose `then` throws is a rejection.
+            return withTimeout(Promise.resolve(running), timeoutMs()).then(
+              () => {
+                writer?.close();
+                health.streak = 0;
+              },
               (error: unknown) => {
                 writer?.discard();
                 writer?.close();
-                this.recordFault(original.name, name, error);
+                this.tapFailed(health, error);
               },
             );
           };
@@ -390,12 +450,26 @@ export class Profiler {
       hook.intercept({
         register: (tap) => {
           const original = (tap as RegisteredTap).fn;
-          const fn = (...args: unknown[]) => {
+          const health: TapHealth = { plugin: tap.name, hook: name, streak: 0, disabled: false };
+          const settled = () => {
+            health.streak = 0;
+          };
+          const failed = (error: unknown) => this.tapFailed(health, error);
+          // Every sync hook passes one argument.
+          const fn = (arg: unknown) => {
+            if (health.disabled) return;
             try {
-              original(...args);
+              const result = original(arg);
+              if (isThenable(result)) {
+                // An async observer: its rejection is its fault, not an unhandled rejection.
+                Promise.resolve(result).then(settled, failed);
+                return;
+              }
             } catch (error) {
-              this.recordFault(tap.name, name, error);
+              this.tapFailed(health, error);
+              return;
             }
+            health.streak = 0;
           };
           return { ...tap, fn } as Tap;
         },
@@ -407,11 +481,11 @@ export class Profiler {
   writeValue(name: string, value: unknown, plugin: string): number | undefined {
     const index = this.store.indexOf(name);
     if (index === undefined) {
-      this.recordFault(plugin, 'collect', new Error(`wrote undeclared metric "${name}"; declare it in the plugin's metrics`));
+      this.recordFault(plugin, 'collect', new Error(`wrote undeclared metric ${metricLabel(name)}; declare it in the plugin's metrics`));
       return undefined;
     }
     if (value !== null && typeof value !== 'number') {
-      this.recordFault(plugin, 'collect', new Error(`wrote ${typeof value} to metric "${name}"; expected a number or null`));
+      this.recordFault(plugin, 'collect', new Error(`wrote ${typeof value} to metric ${metricLabel(name)}; expected a number or null`));
       return undefined;
     }
     if (this.unavailable[index] === 1) return undefined;
@@ -545,7 +619,11 @@ export class Profiler {
     }
     if (rules.error === this.lastRulesError) return;
     this.lastRulesError = rules.error;
-    if (rules.error) this.warn(`rule file edit rejected, the last good rules stay in force:\n${rules.error}`);
+    if (rules.error) {
+      // A fault of the rules (counted once per rejected edit), with its own warning.
+      this.countFault('rules', 'reload', rules.error);
+      this.warn(`rule file edit rejected, the last good rules stay in force:\n${rules.error}`);
+    }
     else if (changed.length === 0) this.warn('rule files are valid again; the rules in force did not change');
   }
 
@@ -587,22 +665,35 @@ export class Profiler {
 
   private installExitHandlers(): void {
     const onSignal = (signal: NodeJS.Signals) => {
+      // Decided now, while every listener is still registered (ours run first, see below): once a
+      // `once` listener of the program has run it is gone, and could no longer be seen.
+      const programHandles = process.listeners(signal).some((listener) => !(OWN_LISTENER in listener));
+      if (!programHandles) {
+        // Nobody else handles it: Node's default action is ours to restore once the session is
+        // out, and a second signal meanwhile ends the process at once, as it would unprofiled.
+        process.removeListener(signal, onSignal);
+      }
+      signalStops.pending++;
       void this.stop()
         .catch((error: unknown) => this.warn(`could not finish the session on ${signal}: ${describeError(error)}`))
         .finally(() => {
-          // Our listener replaced Node's default action: if nobody else handles the signal, re-raise it.
-          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+          signalStops.pending--;
+          // Re-raise once every profiler stopping on this signal is done, unless a listener of
+          // the program (maybe added meanwhile) now handles it: it decides how the program ends.
+          if (!programHandles && signalStops.pending === 0 && process.listenerCount(signal) === 0) process.kill(process.pid, signal);
         });
     };
     const onBeforeExit = () => {
       void this.stop().catch((error: unknown) => this.warn(`could not finish the session: ${describeError(error)}`));
     };
-    this.exitHandlers = [
-      ['SIGINT', onSignal as (...args: unknown[]) => void],
-      ['SIGTERM', onSignal as (...args: unknown[]) => void],
-      ['beforeExit', onBeforeExit],
-    ];
-    for (const [event, handler] of this.exitHandlers) process.once(event, handler);
+    Object.defineProperty(onSignal, OWN_LISTENER, { value: true });
+    // First in line: the program's own listeners still run after ours, in their order.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.prependListener(signal, onSignal);
+      this.exitHandlers.push([signal, onSignal as (...args: unknown[]) => void]);
+    }
+    process.once('beforeExit', onBeforeExit);
+    this.exitHandlers.push(['beforeExit', onBeforeExit]);
   }
 
   private removeExitHandlers(): void {
@@ -610,6 +701,11 @@ export class Profiler {
     this.exitHandlers = [];
   }
 }
+
+/** Marks the profilers' own signal listeners, to tell them from the program's. */
+const OWN_LISTENER = Symbol.for('loadlight.signalListener');
+/** Profilers finishing their session on a signal, across copies of core (ESM and CJS builds). */
+const signalStops = ((globalThis as Record<symbol, unknown>)[Symbol.for('loadlight.signalStops')] ??= { pending: 0 }) as { pending: number };
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -669,6 +765,11 @@ function snapshotMetrics(store: Store, t: number, windowSeconds: number): Record
 /** What an isolated tap that finished synchronously returns (its hook awaits a promise). */
 const SETTLED: Promise<void> = Promise.resolve();
 
+/** A metric name a plugin wrote, quoted for a fault message (it may be anything at run time). */
+function metricLabel(name: unknown): string {
+  return typeof name === 'string' ? `"${name}"` : `named by a ${typeof name}`;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
@@ -711,7 +812,11 @@ class TapWriter implements SampleWriter {
   }
 
   set(name: string, value: number | null): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // The row was committed (or the tap was cut off): the value cannot be placed.
+      this.profiler.recordFault(this.plugin, 'collect', new Error(`wrote metric ${metricLabel(name)} after its collect tap finished or timed out; the value is dropped`));
+      return;
+    }
     const index = this.profiler.writeValue(name, value, this.plugin);
     if (index !== undefined) this.profiler.claimValue(index, this.serial);
   }

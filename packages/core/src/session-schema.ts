@@ -293,7 +293,21 @@ export const sessionProfileSchema: JsonSchema = {
           count: { type: 'integer', minimum: 1 },
           firstAt: num,
           lastAt: num,
+          // optional (older sessions have none): when the profiler stopped calling the tap
+          disabledAt: num,
         },
+      },
+    },
+    recovered: {
+      type: 'object',
+      description: 'Set by "loadlight recover": the session was rebuilt from the journal of a process that died before writing it.',
+      required: ['at', 'journal', 'rows', 'skippedLines', 'tornLastLine'],
+      properties: {
+        at: dateTime,
+        journal: { type: 'string' },
+        rows: { type: 'integer', minimum: 0 },
+        skippedLines: { type: 'integer', minimum: 0 },
+        tornLastLine: { type: 'boolean' },
       },
     },
     actions: {

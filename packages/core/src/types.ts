@@ -75,7 +75,11 @@ export interface MetricInfo extends MetricDeclaration {
 
 /** Handed to every `collect` tap: each tap writes the metrics its plugin declared. */
 export interface SampleWriter {
-  /** Write one value for this tick; `null` means "not measured this tick". */
+  /**
+   * Write one value for this tick; `null` means "not measured this tick", and so does NaN or
+   * ±Infinity. A metric the plugin did not declare, or a value that is not a number or null, is
+   * dropped and counted as a fault of the plugin; so is a write after the tap finished.
+   */
   set(name: string, value: number | null): void;
   /** The tick's wall-clock time (ms since the epoch). */
   readonly t: number;
@@ -173,13 +177,20 @@ export interface ActionRecord {
   error: string | null;
 }
 
+/** Failures of one plugin in one hook (`rules`/`reload` for a rejected rule file edit). */
 export interface Fault {
   plugin: string;
   hook: string;
+  /** The last failure's message. */
   message: string;
   count: number;
   firstAt: number;
   lastAt: number;
+  /**
+   * Set when the profiler stopped calling the plugin's tap in this hook, after
+   * `maxConsecutiveFaults` failures in a row (ms since the epoch).
+   */
+  disabledAt?: number;
 }
 
 export interface SnapshotMetric {
@@ -241,6 +252,16 @@ export interface LoadlightConfig {
   maxSamples?: number;
   /** A `collect` or `report` tap that takes longer is cut off for that tick. Default 500. */
   collectTimeoutMs?: number;
+  /**
+   * A `start`, `stop` or `export` tap that takes longer is given up on (a fault): a hung plugin
+   * cannot keep `start()` or `stop()` from resolving. Default 10000.
+   */
+  lifecycleTimeoutMs?: number;
+  /**
+   * A plugin's tap that fails (throws, rejects, times out) this many times in a row is no longer
+   * called in that hook, with one warning; a success resets the count. 0: never. Default 5.
+   */
+  maxConsecutiveFaults?: number;
   /** The window rules see (mean, rates...). Default 60. */
   windowSeconds?: number;
   /** Metric sources. Default: `['system']`. */
@@ -299,6 +320,8 @@ export interface ResolvedConfig {
   reportIntervalMs: number;
   maxSamples: number;
   collectTimeoutMs: number;
+  lifecycleTimeoutMs: number;
+  maxConsecutiveFaults: number;
   windowSeconds: number;
   plugins: Plugin[];
   reporters: Plugin[];
@@ -432,6 +455,19 @@ export interface SessionProfile {
   overhead: Overhead & { heapUsedMb: number; rssMb: number };
   faults: Fault[];
   actions: ActionRecord[];
+  /** Set by `loadlight recover`: rebuilt from the journal of a process that died before writing the session. */
+  recovered?: {
+    /** When it was recovered. */
+    at: string;
+    /** The journal it was rebuilt from (its file name). */
+    journal: string;
+    /** Rows read from the journal (the session keeps the newest `config.maxSamples`). */
+    rows: number;
+    /** Lines that could not be read, skipped. */
+    skippedLines: number;
+    /** The journal's last line was cut short (the usual end after `kill -9`) and dropped. */
+    tornLastLine: boolean;
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate20;
 module.exports.default = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://loadlight.dev/schemas/config.json","title":"loadlight config","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"sampleIntervalMs":{"type":"integer","minimum":10,"maximum":3600000},"evaluateEveryMs":{"type":"integer","minimum":10},"reportIntervalMs":{"type":"integer","minimum":10},"maxSamples":{"type":"integer","minimum":2,"maximum":10000000},"collectTimeoutMs":{"type":"integer","minimum":1},"windowSeconds":{"type":"number","exclusiveMinimum":0},"plugins":{"type":"array","items":{"description":"a plugin name (\"system\"), [name, options], or a plugin object with name and apply()","anyOf":[{"type":"string","minLength":1},{"type":"array","prefixItems":[{"type":"string","minLength":1},{"type":"object"}],"minItems":2,"items":false},{"type":"object","required":["name","apply"],"properties":{"name":{"type":"string","minLength":1},"apply":{"isFunction":true},"metrics":{"type":"object"}}}]}},"reporters":{"type":"array","items":{"description":"a plugin name (\"system\"), [name, options], or a plugin object with name and apply()","anyOf":[{"type":"string","minLength":1},{"type":"array","prefixItems":[{"type":"string","minLength":1},{"type":"object"}],"minItems":2,"items":false},{"type":"object","required":["name","apply"],"properties":{"name":{"type":"string","minLength":1},"apply":{"isFunction":true},"metrics":{"type":"object"}}}]}},"rules":{"type":"array","items":{"type":"string","minLength":1}},"watchRules":{"type":"boolean"},"sessionId":{"type":"string","minLength":1,"maxLength":200},"budgets":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"max":{"type":"number"},"min":{"type":"number"},"maxIncrease":{"type":"number","minimum":0},"maxIncreasePercent":{"type":"number","minimum":0},"maxDecrease":{"type":"number","minimum":0},"maxDecreasePercent":{"type":"number","minimum":0},"stat":{"enum":["mean","min","max","p50","p95","p99","last","rate_per_minute"]}}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://loadlight.dev/schemas/config.json","title":"loadlight config","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"sampleIntervalMs":{"type":"integer","minimum":10,"maximum":3600000},"evaluateEveryMs":{"type":"integer","minimum":10},"reportIntervalMs":{"type":"integer","minimum":10},"maxSamples":{"type":"integer","minimum":2,"maximum":10000000},"collectTimeoutMs":{"type":"integer","minimum":1},"lifecycleTimeoutMs":{"type":"integer","minimum":1},"maxConsecutiveFaults":{"type":"integer","minimum":0},"windowSeconds":{"type":"number","exclusiveMinimum":0},"plugins":{"type":"array","items":{"description":"a plugin name (\"system\"), [name, options], or a plugin object with name and apply()","anyOf":[{"type":"string","minLength":1},{"type":"array","prefixItems":[{"type":"string","minLength":1},{"type":"object"}],"minItems":2,"items":false},{"type":"object","required":["name","apply"],"properties":{"name":{"type":"string","minLength":1},"apply":{"isFunction":true},"metrics":{"type":"object"}}}]}},"reporters":{"type":"array","items":{"description":"a plugin name (\"system\"), [name, options], or a plugin object with name and apply()","anyOf":[{"type":"string","minLength":1},{"type":"array","prefixItems":[{"type":"string","minLength":1},{"type":"object"}],"minItems":2,"items":false},{"type":"object","required":["name","apply"],"properties":{"name":{"type":"string","minLength":1},"apply":{"isFunction":true},"metrics":{"type":"object"}}}]}},"rules":{"type":"array","items":{"type":"string","minLength":1}},"watchRules":{"type":"boolean"},"sessionId":{"type":"string","minLength":1,"maxLength":200},"budgets":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"max":{"type":"number"},"min":{"type":"number"},"maxIncrease":{"type":"number","minimum":0},"maxIncreasePercent":{"type":"number","minimum":0},"maxDecrease":{"type":"number","minimum":0},"maxDecreasePercent":{"type":"number","minimum":0},"stat":{"enum":["mean","min","max","p50","p95","p99","last","rate_per_minute"]}}}}}};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -189,11 +189,10 @@ errors++;
 }
 }
 }
-if(data.windowSeconds !== undefined){
-let data6 = data.windowSeconds;
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 <= 0 || isNaN(data6)){
-const err14 = {instancePath:instancePath+"/windowSeconds",schemaPath:"#/properties/windowSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.windowSeconds,data:data6};
+if(data.lifecycleTimeoutMs !== undefined){
+let data6 = data.lifecycleTimeoutMs;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/lifecycleTimeoutMs",schemaPath:"#/properties/lifecycleTimeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.lifecycleTimeoutMs.type,parentSchema:schema31.properties.lifecycleTimeoutMs,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -202,9 +201,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/windowSeconds",schemaPath:"#/properties/windowSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.windowSeconds.type,parentSchema:schema31.properties.windowSeconds,data:data6};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/lifecycleTimeoutMs",schemaPath:"#/properties/lifecycleTimeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.lifecycleTimeoutMs,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -214,18 +213,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.plugins !== undefined){
-let data7 = data.plugins;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-let data8 = data7[i0];
-const _errs19 = errors;
-let valid3 = false;
-const _errs20 = errors;
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err16 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[0],data:data8};
+}
+if(data.maxConsecutiveFaults !== undefined){
+let data7 = data.maxConsecutiveFaults;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err16 = {instancePath:instancePath+"/maxConsecutiveFaults",schemaPath:"#/properties/maxConsecutiveFaults/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.maxConsecutiveFaults.type,parentSchema:schema31.properties.maxConsecutiveFaults,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -234,9 +226,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[0].type,parentSchema:schema31.properties.plugins.items.anyOf[0],data:data8};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err17 = {instancePath:instancePath+"/maxConsecutiveFaults",schemaPath:"#/properties/maxConsecutiveFaults/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.maxConsecutiveFaults,data:data7};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -245,12 +237,13 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid0 = _errs20 === errors;
-valid3 = valid3 || _valid0;
-const _errs22 = errors;
-if(Array.isArray(data8)){
-if(data8.length < 2){
-const err18 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data8};
+}
+}
+if(data.windowSeconds !== undefined){
+let data8 = data.windowSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 <= 0 || isNaN(data8)){
+const err18 = {instancePath:instancePath+"/windowSeconds",schemaPath:"#/properties/windowSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.windowSeconds,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -259,12 +252,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-const len1 = data8.length;
-if(len1 > 0){
-let data9 = data8[0];
-if(typeof data9 === "string"){
-if(func2(data9) < 1){
-const err19 = {instancePath:instancePath+"/plugins/" + i0+"/0",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[0],data:data9};
+}
+else {
+const err19 = {instancePath:instancePath+"/windowSeconds",schemaPath:"#/properties/windowSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.windowSeconds.type,parentSchema:schema31.properties.windowSeconds,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -274,8 +264,18 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/plugins/" + i0+"/0",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[0],data:data9};
+if(data.plugins !== undefined){
+let data9 = data.plugins;
+if(Array.isArray(data9)){
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+let data10 = data9[i0];
+const _errs23 = errors;
+let valid3 = false;
+const _errs24 = errors;
+if(typeof data10 === "string"){
+if(func2(data10) < 1){
+const err20 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[0],data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -285,10 +285,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(len1 > 1){
-let data10 = data8[1];
-if(!(data10 && typeof data10 == "object" && !Array.isArray(data10))){
-const err21 = {instancePath:instancePath+"/plugins/" + i0+"/1",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[1],data:data10};
+else {
+const err21 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[0].type,parentSchema:schema31.properties.plugins.items.anyOf[0],data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -297,10 +295,12 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-const len2 = data8.length;
-if(!(len2 <= 2)){
-const err22 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/items",keyword:"items",params:{limit: 2},message:"must NOT have more than 2 items",schema:false,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data8};
+var _valid0 = _errs24 === errors;
+valid3 = valid3 || _valid0;
+const _errs26 = errors;
+if(Array.isArray(data10)){
+if(data10.length < 2){
+const err22 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data10};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -309,9 +309,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugins.items.anyOf[1].type,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data8};
+const len1 = data10.length;
+if(len1 > 0){
+let data11 = data10[0];
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+const err23 = {instancePath:instancePath+"/plugins/" + i0+"/0",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[0],data:data11};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -320,12 +323,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs22 === errors;
-valid3 = valid3 || _valid0;
-const _errs28 = errors;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.name === undefined){
-const err24 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.properties.plugins.items.anyOf[2].required,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data8};
+}
+else {
+const err24 = {instancePath:instancePath+"/plugins/" + i0+"/0",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[0],data:data11};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -334,8 +334,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data8.apply === undefined){
-const err25 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/required",keyword:"required",params:{missingProperty: "apply"},message:"must have required property '"+"apply"+"'",schema:schema31.properties.plugins.items.anyOf[2].required,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data8};
+}
+if(len1 > 1){
+let data12 = data10[1];
+if(!(data12 && typeof data12 == "object" && !Array.isArray(data12))){
+const err25 = {instancePath:instancePath+"/plugins/" + i0+"/1",schemaPath:"#/properties/plugins/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.plugins.items.anyOf[1].prefixItems[1],data:data12};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -344,11 +347,10 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data8.name !== undefined){
-let data11 = data8.name;
-if(typeof data11 === "string"){
-if(func2(data11) < 1){
-const err26 = {instancePath:instancePath+"/plugins/" + i0+"/name",schemaPath:"#/properties/plugins/items/anyOf/2/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.name,data:data11};
+}
+const len2 = data10.length;
+if(!(len2 <= 2)){
+const err26 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/items",keyword:"items",params:{limit: 2},message:"must NOT have more than 2 items",schema:false,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -359,7 +361,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/plugins/" + i0+"/name",schemaPath:"#/properties/plugins/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[2].properties.name.type,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.name,data:data11};
+const err27 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugins.items.anyOf[1].type,parentSchema:schema31.properties.plugins.items.anyOf[1],data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -368,11 +370,12 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-if(data8.apply !== undefined){
-let data12 = data8.apply;
-if(typeof data12 != "function"){
-const err28 = {instancePath:instancePath+"/plugins/" + i0+"/apply",schemaPath:"#/properties/plugins/items/anyOf/2/properties/apply/isFunction",keyword:"isFunction",params:{},message:"must be a function",schema:true,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.apply,data:data12};
+var _valid0 = _errs26 === errors;
+valid3 = valid3 || _valid0;
+const _errs32 = errors;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.name === undefined){
+const err28 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.properties.plugins.items.anyOf[2].required,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data10};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -381,11 +384,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-if(data8.metrics !== undefined){
-let data13 = data8.metrics;
-if(!(data13 && typeof data13 == "object" && !Array.isArray(data13))){
-const err29 = {instancePath:instancePath+"/plugins/" + i0+"/metrics",schemaPath:"#/properties/plugins/items/anyOf/2/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[2].properties.metrics.type,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.metrics,data:data13};
+if(data10.apply === undefined){
+const err29 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/required",keyword:"required",params:{missingProperty: "apply"},message:"must have required property '"+"apply"+"'",schema:schema31.properties.plugins.items.anyOf[2].required,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data10};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -394,10 +394,11 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[2].type,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data8};
+if(data10.name !== undefined){
+let data13 = data10.name;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err30 = {instancePath:instancePath+"/plugins/" + i0+"/name",schemaPath:"#/properties/plugins/items/anyOf/2/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.name,data:data13};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -406,16 +407,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-var _valid0 = _errs28 === errors;
-valid3 = valid3 || _valid0;
-if(_valid0){
-var props0 = {};
-props0.name = true;
-props0.apply = true;
-props0.metrics = true;
 }
-if(!valid3){
-const err31 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.plugins.items.anyOf,parentSchema:schema31.properties.plugins.items,data:data8};
+else {
+const err31 = {instancePath:instancePath+"/plugins/" + i0+"/name",schemaPath:"#/properties/plugins/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugins.items.anyOf[2].properties.name.type,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.name,data:data13};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -424,21 +418,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-else {
-errors = _errs19;
-if(vErrors !== null){
-if(_errs19){
-vErrors.length = _errs19;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err32 = {instancePath:instancePath+"/plugins",schemaPath:"#/properties/plugins/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugins.type,parentSchema:schema31.properties.plugins,data:data7};
+if(data10.apply !== undefined){
+let data14 = data10.apply;
+if(typeof data14 != "function"){
+const err32 = {instancePath:instancePath+"/plugins/" + i0+"/apply",schemaPath:"#/properties/plugins/items/anyOf/2/properties/apply/isFunction",keyword:"isFunction",params:{},message:"must be a function",schema:true,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.apply,data:data14};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -448,18 +432,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.reporters !== undefined){
-let data14 = data.reporters;
-if(Array.isArray(data14)){
-const len3 = data14.length;
-for(let i1=0; i1<len3; i1++){
-let data15 = data14[i1];
-const _errs38 = errors;
-let valid8 = false;
-const _errs39 = errors;
-if(typeof data15 === "string"){
-if(func2(data15) < 1){
-const err33 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[0],data:data15};
+if(data10.metrics !== undefined){
+let data15 = data10.metrics;
+if(!(data15 && typeof data15 == "object" && !Array.isArray(data15))){
+const err33 = {instancePath:instancePath+"/plugins/" + i0+"/metrics",schemaPath:"#/properties/plugins/items/anyOf/2/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[2].properties.metrics.type,parentSchema:schema31.properties.plugins.items.anyOf[2].properties.metrics,data:data15};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -469,8 +445,9 @@ vErrors.push(err33);
 errors++;
 }
 }
+}
 else {
-const err34 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[0].type,parentSchema:schema31.properties.reporters.items.anyOf[0],data:data15};
+const err34 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugins.items.anyOf[2].type,parentSchema:schema31.properties.plugins.items.anyOf[2],data:data10};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -479,12 +456,16 @@ vErrors.push(err34);
 }
 errors++;
 }
-var _valid1 = _errs39 === errors;
-valid8 = valid8 || _valid1;
-const _errs41 = errors;
-if(Array.isArray(data15)){
-if(data15.length < 2){
-const err35 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data15};
+var _valid0 = _errs32 === errors;
+valid3 = valid3 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.name = true;
+props0.apply = true;
+props0.metrics = true;
+}
+if(!valid3){
+const err35 = {instancePath:instancePath+"/plugins/" + i0,schemaPath:"#/properties/plugins/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.plugins.items.anyOf,parentSchema:schema31.properties.plugins.items,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -493,12 +474,21 @@ vErrors.push(err35);
 }
 errors++;
 }
-const len4 = data15.length;
-if(len4 > 0){
-let data16 = data15[0];
-if(typeof data16 === "string"){
-if(func2(data16) < 1){
-const err36 = {instancePath:instancePath+"/reporters/" + i1+"/0",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[0],data:data16};
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/plugins",schemaPath:"#/properties/plugins/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugins.type,parentSchema:schema31.properties.plugins,data:data9};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -508,8 +498,18 @@ vErrors.push(err36);
 errors++;
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/reporters/" + i1+"/0",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[0],data:data16};
+if(data.reporters !== undefined){
+let data16 = data.reporters;
+if(Array.isArray(data16)){
+const len3 = data16.length;
+for(let i1=0; i1<len3; i1++){
+let data17 = data16[i1];
+const _errs42 = errors;
+let valid8 = false;
+const _errs43 = errors;
+if(typeof data17 === "string"){
+if(func2(data17) < 1){
+const err37 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -519,10 +519,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(len4 > 1){
-let data17 = data15[1];
-if(!(data17 && typeof data17 == "object" && !Array.isArray(data17))){
-const err38 = {instancePath:instancePath+"/reporters/" + i1+"/1",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[1],data:data17};
+else {
+const err38 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[0].type,parentSchema:schema31.properties.reporters.items.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -531,10 +529,12 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-const len5 = data15.length;
-if(!(len5 <= 2)){
-const err39 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/items",keyword:"items",params:{limit: 2},message:"must NOT have more than 2 items",schema:false,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data15};
+var _valid1 = _errs43 === errors;
+valid8 = valid8 || _valid1;
+const _errs45 = errors;
+if(Array.isArray(data17)){
+if(data17.length < 2){
+const err39 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -543,9 +543,12 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-else {
-const err40 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.reporters.items.anyOf[1].type,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data15};
+const len4 = data17.length;
+if(len4 > 0){
+let data18 = data17[0];
+if(typeof data18 === "string"){
+if(func2(data18) < 1){
+const err40 = {instancePath:instancePath+"/reporters/" + i1+"/0",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[0],data:data18};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -554,12 +557,9 @@ vErrors.push(err40);
 }
 errors++;
 }
-var _valid1 = _errs41 === errors;
-valid8 = valid8 || _valid1;
-const _errs47 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.name === undefined){
-const err41 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.properties.reporters.items.anyOf[2].required,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data15};
+}
+else {
+const err41 = {instancePath:instancePath+"/reporters/" + i1+"/0",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[0],data:data18};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -568,8 +568,11 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data15.apply === undefined){
-const err42 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/required",keyword:"required",params:{missingProperty: "apply"},message:"must have required property '"+"apply"+"'",schema:schema31.properties.reporters.items.anyOf[2].required,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data15};
+}
+if(len4 > 1){
+let data19 = data17[1];
+if(!(data19 && typeof data19 == "object" && !Array.isArray(data19))){
+const err42 = {instancePath:instancePath+"/reporters/" + i1+"/1",schemaPath:"#/properties/reporters/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.reporters.items.anyOf[1].prefixItems[1],data:data19};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -578,11 +581,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data15.name !== undefined){
-let data18 = data15.name;
-if(typeof data18 === "string"){
-if(func2(data18) < 1){
-const err43 = {instancePath:instancePath+"/reporters/" + i1+"/name",schemaPath:"#/properties/reporters/items/anyOf/2/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.name,data:data18};
+}
+const len5 = data17.length;
+if(!(len5 <= 2)){
+const err43 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/items",keyword:"items",params:{limit: 2},message:"must NOT have more than 2 items",schema:false,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -593,7 +595,7 @@ errors++;
 }
 }
 else {
-const err44 = {instancePath:instancePath+"/reporters/" + i1+"/name",schemaPath:"#/properties/reporters/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[2].properties.name.type,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.name,data:data18};
+const err44 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.reporters.items.anyOf[1].type,parentSchema:schema31.properties.reporters.items.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -602,11 +604,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data15.apply !== undefined){
-let data19 = data15.apply;
-if(typeof data19 != "function"){
-const err45 = {instancePath:instancePath+"/reporters/" + i1+"/apply",schemaPath:"#/properties/reporters/items/anyOf/2/properties/apply/isFunction",keyword:"isFunction",params:{},message:"must be a function",schema:true,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.apply,data:data19};
+var _valid1 = _errs45 === errors;
+valid8 = valid8 || _valid1;
+const _errs51 = errors;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.name === undefined){
+const err45 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.properties.reporters.items.anyOf[2].required,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data17};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -615,11 +618,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data15.metrics !== undefined){
-let data20 = data15.metrics;
-if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
-const err46 = {instancePath:instancePath+"/reporters/" + i1+"/metrics",schemaPath:"#/properties/reporters/items/anyOf/2/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[2].properties.metrics.type,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.metrics,data:data20};
+if(data17.apply === undefined){
+const err46 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/required",keyword:"required",params:{missingProperty: "apply"},message:"must have required property '"+"apply"+"'",schema:schema31.properties.reporters.items.anyOf[2].required,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data17};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -628,10 +628,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[2].type,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data15};
+if(data17.name !== undefined){
+let data20 = data17.name;
+if(typeof data20 === "string"){
+if(func2(data20) < 1){
+const err47 = {instancePath:instancePath+"/reporters/" + i1+"/name",schemaPath:"#/properties/reporters/items/anyOf/2/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -640,16 +641,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-var _valid1 = _errs47 === errors;
-valid8 = valid8 || _valid1;
-if(_valid1){
-var props1 = {};
-props1.name = true;
-props1.apply = true;
-props1.metrics = true;
 }
-if(!valid8){
-const err48 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.reporters.items.anyOf,parentSchema:schema31.properties.reporters.items,data:data15};
+else {
+const err48 = {instancePath:instancePath+"/reporters/" + i1+"/name",schemaPath:"#/properties/reporters/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reporters.items.anyOf[2].properties.name.type,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -658,21 +652,11 @@ vErrors.push(err48);
 }
 errors++;
 }
-else {
-errors = _errs38;
-if(vErrors !== null){
-if(_errs38){
-vErrors.length = _errs38;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/reporters",schemaPath:"#/properties/reporters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.reporters.type,parentSchema:schema31.properties.reporters,data:data14};
+if(data17.apply !== undefined){
+let data21 = data17.apply;
+if(typeof data21 != "function"){
+const err49 = {instancePath:instancePath+"/reporters/" + i1+"/apply",schemaPath:"#/properties/reporters/items/anyOf/2/properties/apply/isFunction",keyword:"isFunction",params:{},message:"must be a function",schema:true,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.apply,data:data21};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -682,15 +666,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.rules !== undefined){
-let data21 = data.rules;
-if(Array.isArray(data21)){
-const len6 = data21.length;
-for(let i2=0; i2<len6; i2++){
-let data22 = data21[i2];
-if(typeof data22 === "string"){
-if(func2(data22) < 1){
-const err50 = {instancePath:instancePath+"/rules/" + i2,schemaPath:"#/properties/rules/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.rules.items,data:data22};
+if(data17.metrics !== undefined){
+let data22 = data17.metrics;
+if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
+const err50 = {instancePath:instancePath+"/reporters/" + i1+"/metrics",schemaPath:"#/properties/reporters/items/anyOf/2/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[2].properties.metrics.type,parentSchema:schema31.properties.reporters.items.anyOf[2].properties.metrics,data:data22};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -700,8 +679,9 @@ vErrors.push(err50);
 errors++;
 }
 }
+}
 else {
-const err51 = {instancePath:instancePath+"/rules/" + i2,schemaPath:"#/properties/rules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.rules.items.type,parentSchema:schema31.properties.rules.items,data:data22};
+const err51 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reporters.items.anyOf[2].type,parentSchema:schema31.properties.reporters.items.anyOf[2],data:data17};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -710,10 +690,16 @@ vErrors.push(err51);
 }
 errors++;
 }
+var _valid1 = _errs51 === errors;
+valid8 = valid8 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.name = true;
+props1.apply = true;
+props1.metrics = true;
 }
-}
-else {
-const err52 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.rules.type,parentSchema:schema31.properties.rules,data:data21};
+if(!valid8){
+const err52 = {instancePath:instancePath+"/reporters/" + i1,schemaPath:"#/properties/reporters/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.reporters.items.anyOf,parentSchema:schema31.properties.reporters.items,data:data17};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -722,11 +708,21 @@ vErrors.push(err52);
 }
 errors++;
 }
+else {
+errors = _errs42;
+if(vErrors !== null){
+if(_errs42){
+vErrors.length = _errs42;
 }
-if(data.watchRules !== undefined){
-let data23 = data.watchRules;
-if(typeof data23 !== "boolean"){
-const err53 = {instancePath:instancePath+"/watchRules",schemaPath:"#/properties/watchRules/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.watchRules.type,parentSchema:schema31.properties.watchRules,data:data23};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/reporters",schemaPath:"#/properties/reporters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.reporters.type,parentSchema:schema31.properties.reporters,data:data16};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -736,11 +732,15 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data.sessionId !== undefined){
-let data24 = data.sessionId;
+if(data.rules !== undefined){
+let data23 = data.rules;
+if(Array.isArray(data23)){
+const len6 = data23.length;
+for(let i2=0; i2<len6; i2++){
+let data24 = data23[i2];
 if(typeof data24 === "string"){
-if(func2(data24) > 200){
-const err54 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema31.properties.sessionId,data:data24};
+if(func2(data24) < 1){
+const err54 = {instancePath:instancePath+"/rules/" + i2,schemaPath:"#/properties/rules/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.rules.items,data:data24};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -749,8 +749,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(func2(data24) < 1){
-const err55 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.sessionId,data:data24};
+}
+else {
+const err55 = {instancePath:instancePath+"/rules/" + i2,schemaPath:"#/properties/rules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.rules.items.type,parentSchema:schema31.properties.rules.items,data:data24};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -760,8 +761,9 @@ vErrors.push(err55);
 errors++;
 }
 }
+}
 else {
-const err56 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.sessionId.type,parentSchema:schema31.properties.sessionId,data:data24};
+const err56 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.rules.type,parentSchema:schema31.properties.rules,data:data23};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -771,15 +773,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data.budgets !== undefined){
-let data25 = data.budgets;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key1 in data25){
-let data26 = data25[key1];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-for(const key2 in data26){
-if(!(((((((key2 === "max") || (key2 === "min")) || (key2 === "maxIncrease")) || (key2 === "maxIncreasePercent")) || (key2 === "maxDecrease")) || (key2 === "maxDecreasePercent")) || (key2 === "stat"))){
-const err57 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/budgets/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.budgets.additionalProperties,data:data26};
+if(data.watchRules !== undefined){
+let data25 = data.watchRules;
+if(typeof data25 !== "boolean"){
+const err57 = {instancePath:instancePath+"/watchRules",schemaPath:"#/properties/watchRules/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.watchRules.type,parentSchema:schema31.properties.watchRules,data:data25};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -789,10 +786,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data26.max !== undefined){
-let data27 = data26.max;
-if(!((typeof data27 == "number") && (isFinite(data27)))){
-const err58 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/max",schemaPath:"#/properties/budgets/additionalProperties/properties/max/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.max.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.max,data:data27};
+if(data.sessionId !== undefined){
+let data26 = data.sessionId;
+if(typeof data26 === "string"){
+if(func2(data26) > 200){
+const err58 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema31.properties.sessionId,data:data26};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -801,11 +799,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data26.min !== undefined){
-let data28 = data26.min;
-if(!((typeof data28 == "number") && (isFinite(data28)))){
-const err59 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/min",schemaPath:"#/properties/budgets/additionalProperties/properties/min/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.min.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.min,data:data28};
+if(func2(data26) < 1){
+const err59 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.sessionId,data:data26};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -815,11 +810,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data26.maxIncrease !== undefined){
-let data29 = data26.maxIncrease;
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 0 || isNaN(data29)){
-const err60 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncrease/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncrease,data:data29};
+else {
+const err60 = {instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.sessionId.type,parentSchema:schema31.properties.sessionId,data:data26};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -829,8 +821,15 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncrease/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxIncrease.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncrease,data:data29};
+if(data.budgets !== undefined){
+let data27 = data.budgets;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key1 in data27){
+let data28 = data27[key1];
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key2 in data28){
+if(!(((((((key2 === "max") || (key2 === "min")) || (key2 === "maxIncrease")) || (key2 === "maxIncreasePercent")) || (key2 === "maxDecrease")) || (key2 === "maxDecreasePercent")) || (key2 === "stat"))){
+const err61 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/budgets/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.budgets.additionalProperties,data:data28};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -840,11 +839,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data26.maxIncreasePercent !== undefined){
-let data30 = data26.maxIncreasePercent;
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 0 || isNaN(data30)){
-const err62 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncreasePercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent,data:data30};
+if(data28.max !== undefined){
+let data29 = data28.max;
+if(!((typeof data29 == "number") && (isFinite(data29)))){
+const err62 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/max",schemaPath:"#/properties/budgets/additionalProperties/properties/max/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.max.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.max,data:data29};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -854,8 +852,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncreasePercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent,data:data30};
+if(data28.min !== undefined){
+let data30 = data28.min;
+if(!((typeof data30 == "number") && (isFinite(data30)))){
+const err63 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/min",schemaPath:"#/properties/budgets/additionalProperties/properties/min/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.min.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.min,data:data30};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -865,11 +865,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data26.maxDecrease !== undefined){
-let data31 = data26.maxDecrease;
+if(data28.maxIncrease !== undefined){
+let data31 = data28.maxIncrease;
 if((typeof data31 == "number") && (isFinite(data31))){
 if(data31 < 0 || isNaN(data31)){
-const err64 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecrease/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecrease,data:data31};
+const err64 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncrease/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncrease,data:data31};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -880,7 +880,7 @@ errors++;
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecrease/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxDecrease.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecrease,data:data31};
+const err65 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncrease/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxIncrease.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncrease,data:data31};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -890,11 +890,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data26.maxDecreasePercent !== undefined){
-let data32 = data26.maxDecreasePercent;
+if(data28.maxIncreasePercent !== undefined){
+let data32 = data28.maxIncreasePercent;
 if((typeof data32 == "number") && (isFinite(data32))){
 if(data32 < 0 || isNaN(data32)){
-const err66 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecreasePercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent,data:data32};
+const err66 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncreasePercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent,data:data32};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -905,7 +905,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecreasePercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent,data:data32};
+const err67 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxIncreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxIncreasePercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxIncreasePercent,data:data32};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -915,10 +915,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data26.stat !== undefined){
-let data33 = data26.stat;
-if(!((((((((data33 === "mean") || (data33 === "min")) || (data33 === "max")) || (data33 === "p50")) || (data33 === "p95")) || (data33 === "p99")) || (data33 === "last")) || (data33 === "rate_per_minute"))){
-const err68 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/stat",schemaPath:"#/properties/budgets/additionalProperties/properties/stat/enum",keyword:"enum",params:{allowedValues: schema31.properties.budgets.additionalProperties.properties.stat.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.budgets.additionalProperties.properties.stat.enum,parentSchema:schema31.properties.budgets.additionalProperties.properties.stat,data:data33};
+if(data28.maxDecrease !== undefined){
+let data33 = data28.maxDecrease;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 0 || isNaN(data33)){
+const err68 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecrease/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecrease,data:data33};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -928,9 +929,8 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
 else {
-const err69 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/budgets/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budgets.additionalProperties.type,parentSchema:schema31.properties.budgets.additionalProperties,data:data26};
+const err69 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecrease",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecrease/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxDecrease.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecrease,data:data33};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -940,9 +940,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/budgets",schemaPath:"#/properties/budgets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budgets.type,parentSchema:schema31.properties.budgets,data:data25};
+if(data28.maxDecreasePercent !== undefined){
+let data34 = data28.maxDecreasePercent;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 0 || isNaN(data34)){
+const err70 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecreasePercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent,data:data34};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -952,14 +954,62 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
 else {
-const err71 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err71 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxDecreasePercent",schemaPath:"#/properties/budgets/additionalProperties/properties/maxDecreasePercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent.type,parentSchema:schema31.properties.budgets.additionalProperties.properties.maxDecreasePercent,data:data34};
 if(vErrors === null){
 vErrors = [err71];
 }
 else {
 vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data28.stat !== undefined){
+let data35 = data28.stat;
+if(!((((((((data35 === "mean") || (data35 === "min")) || (data35 === "max")) || (data35 === "p50")) || (data35 === "p95")) || (data35 === "p99")) || (data35 === "last")) || (data35 === "rate_per_minute"))){
+const err72 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/stat",schemaPath:"#/properties/budgets/additionalProperties/properties/stat/enum",keyword:"enum",params:{allowedValues: schema31.properties.budgets.additionalProperties.properties.stat.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.budgets.additionalProperties.properties.stat.enum,parentSchema:schema31.properties.budgets.additionalProperties.properties.stat,data:data35};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/budgets/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/budgets/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budgets.additionalProperties.type,parentSchema:schema31.properties.budgets.additionalProperties,data:data28};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/budgets",schemaPath:"#/properties/budgets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budgets.type,parentSchema:schema31.properties.budgets,data:data27};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }

@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate20;
 module.exports.default = validate20;
-const schema31 = {"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1},"pretty":{"type":"boolean"},"quiet":{"type":"boolean"},"trace":{"type":["boolean","object"],"additionalProperties":false,"properties":{"maxEvents":{"type":"integer","minimum":1,"maximum":1000000}}}}};
+const schema31 = {"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1},"pretty":{"type":"boolean"},"quiet":{"type":"boolean"},"trace":{"type":["boolean","object"],"additionalProperties":false,"properties":{"maxEvents":{"type":"integer","minimum":1,"maximum":1000000}}},"journal":{"type":"boolean"}}};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -18,7 +18,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((key0 === "dir") || (key0 === "pretty")) || (key0 === "quiet")) || (key0 === "trace"))){
+if(!(((((key0 === "dir") || (key0 === "pretty")) || (key0 === "quiet")) || (key0 === "trace")) || (key0 === "journal"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -142,14 +142,27 @@ errors++;
 }
 }
 }
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data.journal !== undefined){
+let data5 = data.journal;
+if(typeof data5 !== "boolean"){
+const err10 = {instancePath:instancePath+"/journal",schemaPath:"#/properties/journal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.journal.type,parentSchema:schema31.properties.journal,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
 else {
 vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
 }
 errors++;
 }

@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate20;
 module.exports.default = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://loadlight.dev/schemas/session-profile-2.json","title":"loadlight session profile","type":"object","required":["schemaVersion","sessionId","startedAt","endedAt","durationMs","host","node","pid","config","catalogue","samples","statistics","modules","levels","alerts","recommendations","overhead","faults","actions"],"properties":{"schemaVersion":{"const":2},"sessionId":{"type":"string","minLength":1},"startedAt":{"type":"string","format":"date-time"},"endedAt":{"type":"string","format":"date-time"},"durationMs":{"type":"number","minimum":0},"host":{"type":"object","required":["hostname","platform","arch","cpus","totalMemoryMb"],"properties":{"hostname":{"type":"string"},"platform":{"type":"string"},"arch":{"type":"string"},"cpus":{"type":"integer","minimum":1},"totalMemoryMb":{"type":"number"}}},"node":{"type":"string"},"pid":{"type":"integer"},"config":{"type":"object","required":["file","sampleIntervalMs","evaluateEveryMs","maxSamples","windowSeconds","plugins","reporters","rules"],"properties":{"file":{"type":["string","null"]},"sampleIntervalMs":{"type":"number"},"evaluateEveryMs":{"type":"number"},"maxSamples":{"type":"integer"},"windowSeconds":{"type":"number"},"plugins":{"type":"array","items":{"type":"string"}},"reporters":{"type":"array","items":{"type":"string"}},"rules":{"type":"array","items":{"type":"object","required":["file","sha256","rules"],"properties":{"file":{"type":"string"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"rules":{"type":"integer","minimum":0}}}}}},"catalogue":{"type":"object","additionalProperties":{"type":"object","required":["unit","kind","description","plugin"],"properties":{"unit":{"enum":["percent","ratio","ms","ms_per_minute","mb","mb_per_minute","bytes","bytes_per_second","count","per_minute","fps","seconds","load"]},"kind":{"enum":["gauge","counter"]},"description":{"type":"string"},"plugin":{"type":"string"},"module":{"type":"string"},"unavailable":{"type":"string"},"derivedFrom":{"type":"string"},"formula":{"oneOf":[{"type":"object","additionalProperties":false,"required":["op","of"],"properties":{"op":{"enum":["per_minute","percent_of_interval"]},"of":{"type":"string","minLength":1}}},{"type":"object","additionalProperties":false,"required":["op","of","by"],"properties":{"op":{"const":"ratio"},"of":{"type":"string","minLength":1},"by":{"type":"string","minLength":1}}}]}}}},"samples":{"type":"object","description":"Sample times (ms since the epoch, oldest first) and the values of every metric with samples of its own, each series in the shortest of three forms: dense (one value per time, null where missing), sparse ({ at: row indices, ascending; v: their values }; other rows missing) or runs ({ runs: lengths; v: values, null for missing }: v[i] for runs[i] rows). Values are held at the resolution of their unit (ms to 0.001, percent, per_minute, fps and load to 0.01, mb to 0.001, ratio to 0.0001, bytes_per_second to 1; count, bytes and other units exactly). A computed metric (its catalogue entry has a formula: calls_per_minute, latency_mean_ms, cpu_percent of a module) has no series here: sessionSeries() of @loadlight/core computes it from its operands and the intervals (from `since` for the first row), rounded to its unit, as the Store does. A derived metric (derivedFrom) has no series.","required":["t","since","values"],"properties":{"t":{"type":"array","items":{"type":"number"}},"since":{"type":"number"},"values":{"type":"object","additionalProperties":{"type":["array","object"],"if":{"type":"array"},"then":{"items":{"type":["number","null"]}},"else":{"if":{"properties":{"runs":true},"required":["runs"]},"then":{"additionalProperties":false,"required":["runs","v"],"properties":{"runs":{"type":"array","items":{"type":"integer","minimum":1}},"v":{"type":"array","items":{"type":["number","null"]}}}},"else":{"additionalProperties":false,"required":["at","v"],"properties":{"at":{"type":"array","items":{"type":"integer","minimum":0}},"v":{"type":"array","items":{"type":"number"}}}}}}}}},"statistics":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["count","min","max","mean","p50","p95","p99","last"],"properties":{"count":{"type":"integer","minimum":0},"min":{"type":["number","null"]},"max":{"type":["number","null"]},"mean":{"type":["number","null"]},"p50":{"type":["number","null"]},"p95":{"type":["number","null"]},"p99":{"type":["number","null"]},"last":{"type":["number","null"]}}}},"modules":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","calls","errors","totalMs","meanMs","minMs","maxMs","p95Ms","cpuMs","cpuPercent","memoryMb","level"],"properties":{"name":{"type":"string"},"calls":{"type":["number","null"]},"errors":{"type":["number","null"]},"totalMs":{"type":["number","null"]},"meanMs":{"type":["number","null"]},"minMs":{"type":["number","null"]},"maxMs":{"type":["number","null"]},"p95Ms":{"type":["number","null"]},"cpuMs":{"type":["number","null"]},"cpuPercent":{"type":["number","null"]},"memoryMb":{"type":["number","null"]},"level":{"enum":["green","yellow","red",null]}}}},"levels":{"type":"array","items":{"type":"object","required":["subject","kind","level"],"properties":{"subject":{"type":"string"},"kind":{"enum":["process","system","module"]},"level":{"enum":["green","yellow","red"]}}}},"alerts":{"type":"array","items":{"type":"object","required":["key","id","state","severity","message","module","at","evidence"],"properties":{"key":{"type":"string"},"id":{"type":"string"},"state":{"enum":["pending","firing","resolved"]},"severity":{"enum":["info","warning","critical"]},"message":{"type":"string"},"module":{"type":["string","null"]},"at":{"type":"string","format":"date-time"},"evidence":{"anyOf":[{"type":"object","required":["rule","file","windowSeconds","conditions"],"properties":{"rule":{"type":"string"},"file":{"type":"string"},"windowSeconds":{"type":"number"},"module":{"type":"string"},"conditions":{"type":"array","items":{"type":"object","required":["fact","operator"],"properties":{"fact":{"type":"string"},"path":{"type":"string"},"operator":{"type":"string"},"threshold":true,"value":true}}}}},{"type":"null"}]}}}},"recommendations":{"type":"array","items":{"type":"object","required":["id","priority","message","module","rule","action","firstSeen","lastSeen","count","evidence"],"properties":{"id":{"type":"string"},"priority":{"enum":["high","medium","low"]},"message":{"type":"string"},"module":{"type":["string","null"]},"rule":{"type":"string"},"action":{"type":["string","null"]},"firstSeen":{"type":"string","format":"date-time"},"lastSeen":{"type":"string","format":"date-time"},"count":{"type":"integer","minimum":1},"evidence":{"type":"object","required":["rule","file","windowSeconds","conditions"],"properties":{"rule":{"type":"string"},"file":{"type":"string"},"windowSeconds":{"type":"number"},"module":{"type":"string"},"conditions":{"type":"array","items":{"type":"object","required":["fact","operator"],"properties":{"fact":{"type":"string"},"path":{"type":"string"},"operator":{"type":"string"},"threshold":true,"value":true}}}}}}}},"overhead":{"type":"object","required":["cpuMs","cpuPercent","storeBytes","ticks","meanTickMs","heapUsedMb","rssMb"],"properties":{"cpuMs":{"type":"number","minimum":0},"cpuPercent":{"type":"number","minimum":0},"storeBytes":{"type":"integer","minimum":0},"ticks":{"type":"integer","minimum":0},"meanTickMs":{"type":"number","minimum":0},"heapUsedMb":{"type":"number"},"rssMb":{"type":"number"}}},"faults":{"type":"array","items":{"type":"object","required":["plugin","hook","message","count","firstAt","lastAt"],"properties":{"plugin":{"type":"string"},"hook":{"type":"string"},"message":{"type":"string"},"count":{"type":"integer","minimum":1},"firstAt":{"type":"number"},"lastAt":{"type":"number"}}}},"actions":{"type":"array","items":{"type":"object","required":["id","at","source","ok","durationMs","recommendation","result","error"],"properties":{"id":{"type":"string"},"at":{"type":"string","format":"date-time"},"source":{"type":"string"},"ok":{"type":"boolean"},"durationMs":{"type":"number","minimum":0},"recommendation":{"type":["string","null"]},"result":true,"error":{"type":["string","null"]}}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://loadlight.dev/schemas/session-profile-2.json","title":"loadlight session profile","type":"object","required":["schemaVersion","sessionId","startedAt","endedAt","durationMs","host","node","pid","config","catalogue","samples","statistics","modules","levels","alerts","recommendations","overhead","faults","actions"],"properties":{"schemaVersion":{"const":2},"sessionId":{"type":"string","minLength":1},"startedAt":{"type":"string","format":"date-time"},"endedAt":{"type":"string","format":"date-time"},"durationMs":{"type":"number","minimum":0},"host":{"type":"object","required":["hostname","platform","arch","cpus","totalMemoryMb"],"properties":{"hostname":{"type":"string"},"platform":{"type":"string"},"arch":{"type":"string"},"cpus":{"type":"integer","minimum":1},"totalMemoryMb":{"type":"number"}}},"node":{"type":"string"},"pid":{"type":"integer"},"config":{"type":"object","required":["file","sampleIntervalMs","evaluateEveryMs","maxSamples","windowSeconds","plugins","reporters","rules"],"properties":{"file":{"type":["string","null"]},"sampleIntervalMs":{"type":"number"},"evaluateEveryMs":{"type":"number"},"maxSamples":{"type":"integer"},"windowSeconds":{"type":"number"},"plugins":{"type":"array","items":{"type":"string"}},"reporters":{"type":"array","items":{"type":"string"}},"rules":{"type":"array","items":{"type":"object","required":["file","sha256","rules"],"properties":{"file":{"type":"string"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"rules":{"type":"integer","minimum":0}}}}}},"catalogue":{"type":"object","additionalProperties":{"type":"object","required":["unit","kind","description","plugin"],"properties":{"unit":{"enum":["percent","ratio","ms","ms_per_minute","mb","mb_per_minute","bytes","bytes_per_second","count","per_minute","fps","seconds","load"]},"kind":{"enum":["gauge","counter"]},"description":{"type":"string"},"plugin":{"type":"string"},"module":{"type":"string"},"unavailable":{"type":"string"},"derivedFrom":{"type":"string"},"formula":{"oneOf":[{"type":"object","additionalProperties":false,"required":["op","of"],"properties":{"op":{"enum":["per_minute","percent_of_interval"]},"of":{"type":"string","minLength":1}}},{"type":"object","additionalProperties":false,"required":["op","of","by"],"properties":{"op":{"const":"ratio"},"of":{"type":"string","minLength":1},"by":{"type":"string","minLength":1}}}]}}}},"samples":{"type":"object","description":"Sample times (ms since the epoch, oldest first) and the values of every metric with samples of its own, each series in the shortest of three forms: dense (one value per time, null where missing), sparse ({ at: row indices, ascending; v: their values }; other rows missing) or runs ({ runs: lengths; v: values, null for missing }: v[i] for runs[i] rows). Values are held at the resolution of their unit (ms to 0.001, percent, per_minute, fps and load to 0.01, mb to 0.001, ratio to 0.0001, bytes_per_second to 1; count, bytes and other units exactly). A computed metric (its catalogue entry has a formula: calls_per_minute, latency_mean_ms, cpu_percent of a module) has no series here: sessionSeries() of @loadlight/core computes it from its operands and the intervals (from `since` for the first row), rounded to its unit, as the Store does. A derived metric (derivedFrom) has no series.","required":["t","since","values"],"properties":{"t":{"type":"array","items":{"type":"number"}},"since":{"type":"number"},"values":{"type":"object","additionalProperties":{"type":["array","object"],"if":{"type":"array"},"then":{"items":{"type":["number","null"]}},"else":{"if":{"properties":{"runs":true},"required":["runs"]},"then":{"additionalProperties":false,"required":["runs","v"],"properties":{"runs":{"type":"array","items":{"type":"integer","minimum":1}},"v":{"type":"array","items":{"type":["number","null"]}}}},"else":{"additionalProperties":false,"required":["at","v"],"properties":{"at":{"type":"array","items":{"type":"integer","minimum":0}},"v":{"type":"array","items":{"type":"number"}}}}}}}}},"statistics":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["count","min","max","mean","p50","p95","p99","last"],"properties":{"count":{"type":"integer","minimum":0},"min":{"type":["number","null"]},"max":{"type":["number","null"]},"mean":{"type":["number","null"]},"p50":{"type":["number","null"]},"p95":{"type":["number","null"]},"p99":{"type":["number","null"]},"last":{"type":["number","null"]}}}},"modules":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","calls","errors","totalMs","meanMs","minMs","maxMs","p95Ms","cpuMs","cpuPercent","memoryMb","level"],"properties":{"name":{"type":"string"},"calls":{"type":["number","null"]},"errors":{"type":["number","null"]},"totalMs":{"type":["number","null"]},"meanMs":{"type":["number","null"]},"minMs":{"type":["number","null"]},"maxMs":{"type":["number","null"]},"p95Ms":{"type":["number","null"]},"cpuMs":{"type":["number","null"]},"cpuPercent":{"type":["number","null"]},"memoryMb":{"type":["number","null"]},"level":{"enum":["green","yellow","red",null]}}}},"levels":{"type":"array","items":{"type":"object","required":["subject","kind","level"],"properties":{"subject":{"type":"string"},"kind":{"enum":["process","system","module"]},"level":{"enum":["green","yellow","red"]}}}},"alerts":{"type":"array","items":{"type":"object","required":["key","id","state","severity","message","module","at","evidence"],"properties":{"key":{"type":"string"},"id":{"type":"string"},"state":{"enum":["pending","firing","resolved"]},"severity":{"enum":["info","warning","critical"]},"message":{"type":"string"},"module":{"type":["string","null"]},"at":{"type":"string","format":"date-time"},"evidence":{"anyOf":[{"type":"object","required":["rule","file","windowSeconds","conditions"],"properties":{"rule":{"type":"string"},"file":{"type":"string"},"windowSeconds":{"type":"number"},"module":{"type":"string"},"conditions":{"type":"array","items":{"type":"object","required":["fact","operator"],"properties":{"fact":{"type":"string"},"path":{"type":"string"},"operator":{"type":"string"},"threshold":true,"value":true}}}}},{"type":"null"}]}}}},"recommendations":{"type":"array","items":{"type":"object","required":["id","priority","message","module","rule","action","firstSeen","lastSeen","count","evidence"],"properties":{"id":{"type":"string"},"priority":{"enum":["high","medium","low"]},"message":{"type":"string"},"module":{"type":["string","null"]},"rule":{"type":"string"},"action":{"type":["string","null"]},"firstSeen":{"type":"string","format":"date-time"},"lastSeen":{"type":"string","format":"date-time"},"count":{"type":"integer","minimum":1},"evidence":{"type":"object","required":["rule","file","windowSeconds","conditions"],"properties":{"rule":{"type":"string"},"file":{"type":"string"},"windowSeconds":{"type":"number"},"module":{"type":"string"},"conditions":{"type":"array","items":{"type":"object","required":["fact","operator"],"properties":{"fact":{"type":"string"},"path":{"type":"string"},"operator":{"type":"string"},"threshold":true,"value":true}}}}}}}},"overhead":{"type":"object","required":["cpuMs","cpuPercent","storeBytes","ticks","meanTickMs","heapUsedMb","rssMb"],"properties":{"cpuMs":{"type":"number","minimum":0},"cpuPercent":{"type":"number","minimum":0},"storeBytes":{"type":"integer","minimum":0},"ticks":{"type":"integer","minimum":0},"meanTickMs":{"type":"number","minimum":0},"heapUsedMb":{"type":"number"},"rssMb":{"type":"number"}}},"faults":{"type":"array","items":{"type":"object","required":["plugin","hook","message","count","firstAt","lastAt"],"properties":{"plugin":{"type":"string"},"hook":{"type":"string"},"message":{"type":"string"},"count":{"type":"integer","minimum":1},"firstAt":{"type":"number"},"lastAt":{"type":"number"},"disabledAt":{"type":"number"}}}},"recovered":{"type":"object","description":"Set by \"loadlight recover\": the session was rebuilt from the journal of a process that died before writing it.","required":["at","journal","rows","skippedLines","tornLastLine"],"properties":{"at":{"type":"string","format":"date-time"},"journal":{"type":"string"},"rows":{"type":"integer","minimum":0},"skippedLines":{"type":"integer","minimum":0},"tornLastLine":{"type":"boolean"}}},"actions":{"type":"array","items":{"type":"object","required":["id","at","source","ok","durationMs","recommendation","result","error"],"properties":{"id":{"type":"string"},"at":{"type":"string","format":"date-time"},"source":{"type":"string"},"ok":{"type":"boolean"},"durationMs":{"type":"number","minimum":0},"recommendation":{"type":["string","null"]},"result":true,"error":{"type":["string","null"]}}}}}};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const func5 = Object.prototype.hasOwnProperty;
 const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
@@ -3674,9 +3674,10 @@ vErrors.push(err294);
 errors++;
 }
 }
-}
-else {
-const err295 = {instancePath:instancePath+"/faults/" + i15,schemaPath:"#/properties/faults/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.faults.items.type,parentSchema:schema31.properties.faults.items,data:data136};
+if(data136.disabledAt !== undefined){
+let data143 = data136.disabledAt;
+if(!((typeof data143 == "number") && (isFinite(data143)))){
+const err295 = {instancePath:instancePath+"/faults/" + i15+"/disabledAt",schemaPath:"#/properties/faults/items/properties/disabledAt/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.faults.items.properties.disabledAt.type,parentSchema:schema31.properties.faults.items.properties.disabledAt,data:data143};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3688,7 +3689,7 @@ errors++;
 }
 }
 else {
-const err296 = {instancePath:instancePath+"/faults",schemaPath:"#/properties/faults/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.faults.type,parentSchema:schema31.properties.faults,data:data135};
+const err296 = {instancePath:instancePath+"/faults/" + i15,schemaPath:"#/properties/faults/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.faults.items.type,parentSchema:schema31.properties.faults.items,data:data136};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3698,15 +3699,9 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data.actions !== undefined){
-let data143 = data.actions;
-if(Array.isArray(data143)){
-const len16 = data143.length;
-for(let i16=0; i16<len16; i16++){
-let data144 = data143[i16];
-if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
-if(data144.id === undefined){
-const err297 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+}
+else {
+const err297 = {instancePath:instancePath+"/faults",schemaPath:"#/properties/faults/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.faults.type,parentSchema:schema31.properties.faults,data:data135};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3715,8 +3710,12 @@ vErrors.push(err297);
 }
 errors++;
 }
+}
+if(data.recovered !== undefined){
+let data144 = data.recovered;
+if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
 if(data144.at === undefined){
-const err298 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+const err298 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema31.properties.recovered.required,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3725,8 +3724,8 @@ vErrors.push(err298);
 }
 errors++;
 }
-if(data144.source === undefined){
-const err299 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+if(data144.journal === undefined){
+const err299 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/required",keyword:"required",params:{missingProperty: "journal"},message:"must have required property '"+"journal"+"'",schema:schema31.properties.recovered.required,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3735,8 +3734,8 @@ vErrors.push(err299);
 }
 errors++;
 }
-if(data144.ok === undefined){
-const err300 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "ok"},message:"must have required property '"+"ok"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+if(data144.rows === undefined){
+const err300 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/required",keyword:"required",params:{missingProperty: "rows"},message:"must have required property '"+"rows"+"'",schema:schema31.properties.recovered.required,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3745,8 +3744,8 @@ vErrors.push(err300);
 }
 errors++;
 }
-if(data144.durationMs === undefined){
-const err301 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "durationMs"},message:"must have required property '"+"durationMs"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+if(data144.skippedLines === undefined){
+const err301 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/required",keyword:"required",params:{missingProperty: "skippedLines"},message:"must have required property '"+"skippedLines"+"'",schema:schema31.properties.recovered.required,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3755,8 +3754,8 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(data144.recommendation === undefined){
-const err302 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "recommendation"},message:"must have required property '"+"recommendation"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+if(data144.tornLastLine === undefined){
+const err302 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/required",keyword:"required",params:{missingProperty: "tornLastLine"},message:"must have required property '"+"tornLastLine"+"'",schema:schema31.properties.recovered.required,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3765,8 +3764,11 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(data144.result === undefined){
-const err303 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+if(data144.at !== undefined){
+let data145 = data144.at;
+if(typeof data145 === "string"){
+if(!(formats0.validate(data145))){
+const err303 = {instancePath:instancePath+"/recovered/at",schemaPath:"#/properties/recovered/properties/at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema31.properties.recovered.properties.at,data:data145};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3775,8 +3777,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(data144.error === undefined){
-const err304 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "error"},message:"must have required property '"+"error"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data144};
+}
+else {
+const err304 = {instancePath:instancePath+"/recovered/at",schemaPath:"#/properties/recovered/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.recovered.properties.at.type,parentSchema:schema31.properties.recovered.properties.at,data:data145};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3785,10 +3788,11 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(data144.id !== undefined){
-let data145 = data144.id;
-if(typeof data145 !== "string"){
-const err305 = {instancePath:instancePath+"/actions/" + i16+"/id",schemaPath:"#/properties/actions/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.id.type,parentSchema:schema31.properties.actions.items.properties.id,data:data145};
+}
+if(data144.journal !== undefined){
+let data146 = data144.journal;
+if(typeof data146 !== "string"){
+const err305 = {instancePath:instancePath+"/recovered/journal",schemaPath:"#/properties/recovered/properties/journal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.recovered.properties.journal.type,parentSchema:schema31.properties.recovered.properties.journal,data:data146};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3798,11 +3802,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data144.at !== undefined){
-let data146 = data144.at;
-if(typeof data146 === "string"){
-if(!(formats0.validate(data146))){
-const err306 = {instancePath:instancePath+"/actions/" + i16+"/at",schemaPath:"#/properties/actions/items/properties/at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema31.properties.actions.items.properties.at,data:data146};
+if(data144.rows !== undefined){
+let data147 = data144.rows;
+if(!(((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147))) && (isFinite(data147)))){
+const err306 = {instancePath:instancePath+"/recovered/rows",schemaPath:"#/properties/recovered/properties/rows/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.recovered.properties.rows.type,parentSchema:schema31.properties.recovered.properties.rows,data:data147};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3811,9 +3814,9 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/actions/" + i16+"/at",schemaPath:"#/properties/actions/items/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.at.type,parentSchema:schema31.properties.actions.items.properties.at,data:data146};
+if((typeof data147 == "number") && (isFinite(data147))){
+if(data147 < 0 || isNaN(data147)){
+const err307 = {instancePath:instancePath+"/recovered/rows",schemaPath:"#/properties/recovered/properties/rows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.recovered.properties.rows,data:data147};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3823,10 +3826,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data144.source !== undefined){
-let data147 = data144.source;
-if(typeof data147 !== "string"){
-const err308 = {instancePath:instancePath+"/actions/" + i16+"/source",schemaPath:"#/properties/actions/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.source.type,parentSchema:schema31.properties.actions.items.properties.source,data:data147};
+}
+if(data144.skippedLines !== undefined){
+let data148 = data144.skippedLines;
+if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
+const err308 = {instancePath:instancePath+"/recovered/skippedLines",schemaPath:"#/properties/recovered/properties/skippedLines/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.recovered.properties.skippedLines.type,parentSchema:schema31.properties.recovered.properties.skippedLines,data:data148};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3835,11 +3839,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data144.ok !== undefined){
-let data148 = data144.ok;
-if(typeof data148 !== "boolean"){
-const err309 = {instancePath:instancePath+"/actions/" + i16+"/ok",schemaPath:"#/properties/actions/items/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.actions.items.properties.ok.type,parentSchema:schema31.properties.actions.items.properties.ok,data:data148};
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 < 0 || isNaN(data148)){
+const err309 = {instancePath:instancePath+"/recovered/skippedLines",schemaPath:"#/properties/recovered/properties/skippedLines/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.recovered.properties.skippedLines,data:data148};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3849,11 +3851,11 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data144.durationMs !== undefined){
-let data149 = data144.durationMs;
-if((typeof data149 == "number") && (isFinite(data149))){
-if(data149 < 0 || isNaN(data149)){
-const err310 = {instancePath:instancePath+"/actions/" + i16+"/durationMs",schemaPath:"#/properties/actions/items/properties/durationMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.actions.items.properties.durationMs,data:data149};
+}
+if(data144.tornLastLine !== undefined){
+let data149 = data144.tornLastLine;
+if(typeof data149 !== "boolean"){
+const err310 = {instancePath:instancePath+"/recovered/tornLastLine",schemaPath:"#/properties/recovered/properties/tornLastLine/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.recovered.properties.tornLastLine.type,parentSchema:schema31.properties.recovered.properties.tornLastLine,data:data149};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3863,8 +3865,9 @@ vErrors.push(err310);
 errors++;
 }
 }
+}
 else {
-const err311 = {instancePath:instancePath+"/actions/" + i16+"/durationMs",schemaPath:"#/properties/actions/items/properties/durationMs/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.actions.items.properties.durationMs.type,parentSchema:schema31.properties.actions.items.properties.durationMs,data:data149};
+const err311 = {instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.recovered.type,parentSchema:schema31.properties.recovered,data:data144};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3874,10 +3877,15 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data144.recommendation !== undefined){
-let data150 = data144.recommendation;
-if((typeof data150 !== "string") && (data150 !== null)){
-const err312 = {instancePath:instancePath+"/actions/" + i16+"/recommendation",schemaPath:"#/properties/actions/items/properties/recommendation/type",keyword:"type",params:{type: schema31.properties.actions.items.properties.recommendation.type},message:"must be string,null",schema:schema31.properties.actions.items.properties.recommendation.type,parentSchema:schema31.properties.actions.items.properties.recommendation,data:data150};
+if(data.actions !== undefined){
+let data150 = data.actions;
+if(Array.isArray(data150)){
+const len16 = data150.length;
+for(let i16=0; i16<len16; i16++){
+let data151 = data150[i16];
+if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
+if(data151.id === undefined){
+const err312 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3886,11 +3894,8 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-if(data144.error !== undefined){
-let data151 = data144.error;
-if((typeof data151 !== "string") && (data151 !== null)){
-const err313 = {instancePath:instancePath+"/actions/" + i16+"/error",schemaPath:"#/properties/actions/items/properties/error/type",keyword:"type",params:{type: schema31.properties.actions.items.properties.error.type},message:"must be string,null",schema:schema31.properties.actions.items.properties.error.type,parentSchema:schema31.properties.actions.items.properties.error,data:data151};
+if(data151.at === undefined){
+const err313 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3899,10 +3904,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-}
-else {
-const err314 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.actions.items.type,parentSchema:schema31.properties.actions.items,data:data144};
+if(data151.source === undefined){
+const err314 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3911,10 +3914,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-}
-else {
-const err315 = {instancePath:instancePath+"/actions",schemaPath:"#/properties/actions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.actions.type,parentSchema:schema31.properties.actions,data:data143};
+if(data151.ok === undefined){
+const err315 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "ok"},message:"must have required property '"+"ok"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3923,10 +3924,8 @@ vErrors.push(err315);
 }
 errors++;
 }
-}
-}
-else {
-const err316 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data151.durationMs === undefined){
+const err316 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "durationMs"},message:"must have required property '"+"durationMs"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3935,8 +3934,188 @@ vErrors.push(err316);
 }
 errors++;
 }
+if(data151.recommendation === undefined){
+const err317 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "recommendation"},message:"must have required property '"+"recommendation"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+if(data151.result === undefined){
+const err318 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+if(data151.error === undefined){
+const err319 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/required",keyword:"required",params:{missingProperty: "error"},message:"must have required property '"+"error"+"'",schema:schema31.properties.actions.items.required,parentSchema:schema31.properties.actions.items,data:data151};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+if(data151.id !== undefined){
+let data152 = data151.id;
+if(typeof data152 !== "string"){
+const err320 = {instancePath:instancePath+"/actions/" + i16+"/id",schemaPath:"#/properties/actions/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.id.type,parentSchema:schema31.properties.actions.items.properties.id,data:data152};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+}
+if(data151.at !== undefined){
+let data153 = data151.at;
+if(typeof data153 === "string"){
+if(!(formats0.validate(data153))){
+const err321 = {instancePath:instancePath+"/actions/" + i16+"/at",schemaPath:"#/properties/actions/items/properties/at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema31.properties.actions.items.properties.at,data:data153};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+else {
+const err322 = {instancePath:instancePath+"/actions/" + i16+"/at",schemaPath:"#/properties/actions/items/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.at.type,parentSchema:schema31.properties.actions.items.properties.at,data:data153};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+if(data151.source !== undefined){
+let data154 = data151.source;
+if(typeof data154 !== "string"){
+const err323 = {instancePath:instancePath+"/actions/" + i16+"/source",schemaPath:"#/properties/actions/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.actions.items.properties.source.type,parentSchema:schema31.properties.actions.items.properties.source,data:data154};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+if(data151.ok !== undefined){
+let data155 = data151.ok;
+if(typeof data155 !== "boolean"){
+const err324 = {instancePath:instancePath+"/actions/" + i16+"/ok",schemaPath:"#/properties/actions/items/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.actions.items.properties.ok.type,parentSchema:schema31.properties.actions.items.properties.ok,data:data155};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+if(data151.durationMs !== undefined){
+let data156 = data151.durationMs;
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 < 0 || isNaN(data156)){
+const err325 = {instancePath:instancePath+"/actions/" + i16+"/durationMs",schemaPath:"#/properties/actions/items/properties/durationMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.actions.items.properties.durationMs,data:data156};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+}
+else {
+const err326 = {instancePath:instancePath+"/actions/" + i16+"/durationMs",schemaPath:"#/properties/actions/items/properties/durationMs/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.actions.items.properties.durationMs.type,parentSchema:schema31.properties.actions.items.properties.durationMs,data:data156};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+if(data151.recommendation !== undefined){
+let data157 = data151.recommendation;
+if((typeof data157 !== "string") && (data157 !== null)){
+const err327 = {instancePath:instancePath+"/actions/" + i16+"/recommendation",schemaPath:"#/properties/actions/items/properties/recommendation/type",keyword:"type",params:{type: schema31.properties.actions.items.properties.recommendation.type},message:"must be string,null",schema:schema31.properties.actions.items.properties.recommendation.type,parentSchema:schema31.properties.actions.items.properties.recommendation,data:data157};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+}
+if(data151.error !== undefined){
+let data158 = data151.error;
+if((typeof data158 !== "string") && (data158 !== null)){
+const err328 = {instancePath:instancePath+"/actions/" + i16+"/error",schemaPath:"#/properties/actions/items/properties/error/type",keyword:"type",params:{type: schema31.properties.actions.items.properties.error.type},message:"must be string,null",schema:schema31.properties.actions.items.properties.error.type,parentSchema:schema31.properties.actions.items.properties.error,data:data158};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+}
+else {
+const err329 = {instancePath:instancePath+"/actions/" + i16,schemaPath:"#/properties/actions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.actions.items.type,parentSchema:schema31.properties.actions.items,data:data151};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+}
+else {
+const err330 = {instancePath:instancePath+"/actions",schemaPath:"#/properties/actions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.actions.type,parentSchema:schema31.properties.actions,data:data150};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+}
+}
+else {
+const err331 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"schemaVersion":true,"sessionId":true,"startedAt":true,"endedAt":true,"durationMs":true,"host":true,"node":true,"pid":true,"config":true,"catalogue":true,"samples":true,"statistics":true,"modules":true,"levels":true,"alerts":true,"recommendations":true,"overhead":true,"faults":true,"actions":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"schemaVersion":true,"sessionId":true,"startedAt":true,"endedAt":true,"durationMs":true,"host":true,"node":true,"pid":true,"config":true,"catalogue":true,"samples":true,"statistics":true,"modules":true,"levels":true,"alerts":true,"recommendations":true,"overhead":true,"faults":true,"recovered":true,"actions":true},"dynamicProps":false,"dynamicItems":false};
 

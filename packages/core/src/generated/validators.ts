@@ -2,11 +2,11 @@
 /** sha256 of a schema's JSON -> the module beside this file holding its precompiled validator. */
 export const PRECOMPILED: Readonly<Record<string, string>> = {
   // core: perf.config
-  '07a9f75c753e4c1b85382c06686ac6793df86e60c0c6932d891df58054d7e280': 'config.cjs',
+  '1d40c602c41b27a5687b65dc1913391ba80bfbb288a5116fb3f0eb22ab5ee0d9': 'config.cjs',
   // core: a rule file
   '66e2cbb3ea7f81725e8f5267782c7e30718e27164c48371081b9a7133c523a57': 'rule-file.cjs',
   // core: a session profile
-  '03f50fd0f79a8f27e69239b115f8dda64634cd06d15f624384ce0d45a8f36c77': 'session-profile.cjs',
+  '6f0b9c6084dc234b262f89fc1cd6ac25ecd34e6251381210ddbc85b0af8ed8d0': 'session-profile.cjs',
   // @loadlight/plugin-frames options
   'cb0ef8497d7e6c564e27f088c6abf87953328c0a1d9b58fb019626530dcd6e44': 'plugin-frames-options.cjs',
   // @loadlight/plugin-io options
@@ -22,7 +22,7 @@ export const PRECOMPILED: Readonly<Record<string, string>> = {
   // @loadlight/reporter-dashboard options
   '29d7a2469415e206208c4b63ed53d9a37657476e87e999914433e5e4a4afb190': 'reporter-dashboard-options.cjs',
   // @loadlight/reporter-json options
-  'b201c4a0fc36ccf2528433eb35d47a67b6aadf78885d80245e4010ffb7cfcab4': 'reporter-json-options.cjs',
+  'a5f97edcf15c706cccf0eb7ede8aef4c859140683d0cea118c050f23cf572371': 'reporter-json-options.cjs',
   // @loadlight/reporter-prometheus options
   'f97de2988a0221094b84727e9de486d8b62b4b77a45b10be440e33bbbe29d643': 'reporter-prometheus-options.cjs',
 };
