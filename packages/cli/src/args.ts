@@ -27,6 +27,14 @@ export function parse<const T extends ParseArgsConfig>(config: T): ReturnType<ty
   }
 }
 
+/**
+ * `text` with control, line-separator and bidirectional-override characters written as `\uXXXX`
+ * (line breaks and tabs kept): a path or argument echoed in a message cannot hide or reorder it.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function isLoadlightLike(error: unknown): error is LoadlightError {
   return error instanceof Error && error.name === 'LoadlightError';
 }

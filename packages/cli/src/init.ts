@@ -110,7 +110,11 @@ function writeAtomic(file: string, content: string | Buffer): void {
     writeFileSync(partial, content);
     renameSync(partial, file);
   } catch (error) {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // the name itself is wrong (too long...): there is no partial file to remove
+    }
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${path.relative(process.cwd(), file) || file}: ${reason}`, { file, cause: error });
   }
@@ -141,6 +145,7 @@ export async function initCommand(argv: string[], out: NodeJS.WritableStream = p
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (the folder is given with --dir)`);
   if (values.dir !== undefined && values.dir.trim() === '') throw new UsageError('--dir expects a folder, got ""');
+  if (values.dir?.includes('\0')) throw new UsageError('--dir cannot hold a NUL character');
   const dir = path.resolve(values.dir ?? '.');
   const shown = (file: string) => path.relative(process.cwd(), file) || '.';
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--dir ${shown(dir)} is a file, not a folder`);

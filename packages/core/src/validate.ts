@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Ajv2020, ErrorObject, Options } from 'ajv/dist/2020.js';
-import { LoadlightError, type LoadlightErrorCode } from './errors.js';
+import { describeError, LoadlightError, type LoadlightErrorCode } from './errors.js';
 import { PRECOMPILED } from './generated/validators.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -136,7 +136,8 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON.stringify throws on a bigint, and writes NaN and Infinity as null
+  const text = typeof value === 'bigint' ? `${value}n` : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
@@ -185,10 +186,10 @@ export function formatAjvErrors(errors: ErrorObject[], data: unknown, root = '')
       case 'additionalProperties': {
         const extra = String((error.params as { additionalProperty: string }).additionalProperty);
         const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as object);
-        const hint = suggest(extra, allowed);
+        const hint = extra.length > 200 ? undefined : suggest(extra, allowed);
         const where = path === '(top level)' ? '' : ` in "${path}"`;
         lines.push(
-          `unknown option "${extra}"${where}.` +
+          `unknown option "${extra.length > 80 ? `${extra.slice(0, 77)}...` : extra}"${where}.` +
             (allowed.length ? ` Expected one of: ${allowed.join(', ')}.` : '') +
             (hint ? ` Did you mean "${hint}"?` : ''),
         );
@@ -234,8 +235,14 @@ export function assertValid(
   details: { file?: string; plugin?: string; root?: string } = {},
 ): void {
   const validate = compileSchema(schema);
-  if (validate(data)) return;
-  const lines = formatAjvErrors(validate.errors ?? [], data, details.root);
+  let lines: string[];
+  try {
+    if (validate(data)) return;
+    lines = formatAjvErrors(validate.errors ?? [], data, details.root);
+  } catch (error) {
+    // a getter or a proxy of a JavaScript config that throws when read
+    throw new LoadlightError(code, `${context}: cannot be read: ${describeError(error)}`, { ...details, cause: error });
+  }
   const message =
     lines.length === 1 ? `${context}: ${lines[0]}` : `${context}:\n${lines.map((line) => `  - ${line}`).join('\n')}`;
   throw new LoadlightError(code, message, details);

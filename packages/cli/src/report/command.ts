@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveColor } from '@loadlight/reporter-console';
-import { parse, UsageError } from '../args.js';
+import { parse, printable, UsageError } from '../args.js';
 import { size } from './format.js';
 import { renderHtml } from './html.js';
 import { loadSessionFile, resolveSessionFile } from './load.js';
@@ -114,7 +114,7 @@ export async function reportCommand(argv: string[], out: ReportStream = process.
     writeFileSync(target, text);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : ((error as Error).message ?? String(error));
-    err.write(`loadlight report: cannot write ${target}: ${reason}\n`);
+    err.write(`loadlight report: cannot write ${printable(target)}: ${printable(reason)}\n`);
     return 1;
   }
   await write(out, `loadlight report: wrote ${target} (${size(Buffer.byteLength(text))})\n`);

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { Store } from '../store.js';
 import type { MetricAggregate, MetricInfo, MetricUnit } from '../types.js';
 
@@ -265,23 +266,8 @@ function setPath(target: Record<string, unknown>, segments: string[], value: unk
 
 function valueOf(store: Store, info: MetricInfo, windowSeconds: number, t: number): number | null {
   if (info.unavailable) return null;
-  const stats = store.window(info.name, windowSeconds, t);
-  switch (aggregateOf(info)) {
-    case 'mean':
-      return stats.mean;
-    case 'max':
-      return stats.max;
-    case 'min':
-      return stats.min;
-    case 'p95':
-      return stats.p95;
-    case 'last':
-      return stats.last;
-    case 'rate_per_minute':
-      return stats.ratePerMinute;
-    case 'slope_per_minute':
-      return stats.slopePerMinute;
-  }
+  // The figure of `store.window(...)` the aggregate names, without the rest of the window.
+  return store.windowValue(info.name, windowSeconds, t, aggregateOf(info));
 }
 
 /**
@@ -627,20 +613,37 @@ function messageParts(template: string): Array<string | Placeholder> {
   return parts;
 }
 
+/** An own data property (never a getter, a proxy trap or an inherited value), or undefined. */
+function ownData(node: unknown, key: string): { value?: unknown } | undefined {
+  if (node === null || typeof node !== 'object' || types.isProxy(node)) return undefined;
+  const descriptor = Object.getOwnPropertyDescriptor(node, key);
+  return descriptor && 'value' in descriptor ? descriptor : undefined;
+}
+
 function placeholderText({ segments, safe, fill }: Placeholder, facts: Record<string, unknown>): string {
   if (!safe) return '?';
   // a fact from a FactPlan: fill what the placeholder reads
-  if (fill !== null && Object.hasOwn(facts, segments[0]!)) fillPending(facts[segments[0]!], fill);
+  const fact = ownData(facts, segments[0]!);
+  if (fill !== null && fact && !types.isProxy(fact.value)) fillPending(fact.value, fill);
   let node: unknown = facts;
   for (const segment of segments) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return '?';
-    node = (node as Record<string, unknown>)[segment];
+    const found = ownData(node, segment);
+    if (!found) return '?';
+    node = found.value;
   }
   if (typeof node === 'number') return Number.isFinite(node) ? String(Math.round(node * 10) / 10 || 0) : '?';
   if (typeof node === 'string') return node;
   if (typeof node === 'boolean') return String(node);
   // A list of names (a module's tags): `ocr, verbose`; `none` when empty.
-  if (Array.isArray(node) && node.every((item) => typeof item === 'string')) return node.length ? node.join(', ') : 'none';
+  if (Array.isArray(node) && !types.isProxy(node)) {
+    const names: string[] = [];
+    for (let i = 0; i < node.length; i++) {
+      const item = ownData(node, String(i))?.value;
+      if (typeof item !== 'string') return '?';
+      names.push(item);
+    }
+    return names.length ? names.join(', ') : 'none';
+  }
   return '?';
 }
 

@@ -88,9 +88,19 @@ function* leaves(condition: Condition): Generator<LeafCondition> {
   else yield condition;
 }
 
+/** A text from the file, shortened for a message (a 1 MB name must not make a 1 MB message). */
+function short(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** `suggest`, skipped for a text far longer than any name (its cost grows with the length). */
+function hintFor(word: string, candidates: Iterable<string>): string | undefined {
+  return word.length > 200 ? undefined : suggest(word, candidates);
+}
+
 function describeCondition(leaf: LeafCondition): string {
-  const parts = [leaf.fact, leaf.path, leaf.operator, JSON.stringify(leaf.value)].filter((part) => part !== undefined && part !== '');
-  return `condition ${parts.join(' ')}`;
+  const parts = [leaf.fact, leaf.path, leaf.operator, JSON.stringify(leaf.value)].filter((part): part is string => part !== undefined && part !== '');
+  return `condition ${parts.map(short).join(' ')}`;
 }
 
 function list(items: string[]): string {
@@ -101,8 +111,8 @@ function list(items: string[]): string {
 function checkReference(fact: string, path: string | undefined, index: FactIndex): string | null {
   const known = index.knownFacts();
   if (!known.includes(fact)) {
-    const hint = suggest(fact, known);
-    return `unknown fact "${fact}". Known facts: ${list(known)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
+    const hint = hintFor(fact, known);
+    return `unknown fact "${short(fact)}". Known facts: ${list(known)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
   }
   const paths = index.knownPaths(fact);
   if (path === undefined) {
@@ -111,17 +121,17 @@ function checkReference(fact: string, path: string | undefined, index: FactIndex
   }
   // A standard plugin that is not loaded: its paths are unknown, and the rule stays inactive.
   if (paths === null || paths.includes(path)) return null;
-  const hint = suggest(path, paths);
-  return `unknown path "${path}" for fact "${fact}". Known paths: ${list(paths)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
+  const hint = hintFor(path, paths);
+  return `unknown path "${short(path)}" for fact "${fact}". Known paths: ${list(paths)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
 }
 
 function checkOperator(leaf: LeafCondition): string | null {
   if (!isKnownOperator(leaf.operator)) {
     const base = BASE_OPERATORS();
-    const hint = suggest(leaf.operator, base);
+    const hint = hintFor(leaf.operator, base);
     const decorators = [...operators().decorators.keys()];
     return (
-      `unknown operator "${leaf.operator}". Expected one of: ${base.join(', ')}` +
+      `unknown operator "${short(leaf.operator)}". Expected one of: ${base.join(', ')}` +
       ` (optionally decorated, such as "not:equal"; decorators: ${decorators.join(', ')}).` +
       (hint ? ` Did you mean "${hint}"?` : '')
     );
@@ -130,10 +140,10 @@ function checkOperator(leaf: LeafCondition): string | null {
   const listProblem = checkListOperator(leaf);
   if (listProblem) return listProblem;
   if (NUMERIC_OPERATORS.has(leaf.operator) && typeof leaf.value !== 'number') {
-    return `"${leaf.operator}" compares numbers: the value must be a number, got ${JSON.stringify(leaf.value)}.`;
+    return `"${leaf.operator}" compares numbers: the value must be a number, got ${short(JSON.stringify(leaf.value))}.`;
   }
   if (ARRAY_OPERATORS.has(leaf.operator) && !Array.isArray(leaf.value)) {
-    return `"${leaf.operator}" needs an array value, got ${JSON.stringify(leaf.value)}.`;
+    return `"${leaf.operator}" needs an array value, got ${short(JSON.stringify(leaf.value))}.`;
   }
   return null;
 }
@@ -152,7 +162,7 @@ function checkListOperator(leaf: LeafCondition): string | null {
     return `"${MODULE_TAGS_PATH}" is a list of tags: use "contains" or "doesNotContain" with one tag as the value, got "${leaf.operator}".`;
   }
   if (isTags && typeof leaf.value !== 'string') {
-    return `"${leaf.operator}" on "${MODULE_TAGS_PATH}" checks for one tag: the value must be a string, got ${JSON.stringify(leaf.value)}.`;
+    return `"${leaf.operator}" on "${MODULE_TAGS_PATH}" checks for one tag: the value must be a string, got ${short(JSON.stringify(leaf.value))}.`;
   }
   if (!isTags && LIST_OPERATORS.has(base)) {
     return `"${leaf.operator}" looks inside a list, and only the module fact's "${MODULE_TAGS_PATH}" is one: this path holds a single value (use "equal" or a comparison).`;
@@ -178,7 +188,8 @@ function parseJson(file: string, text: string): unknown {
 }
 
 function schemaErrors(file: string, data: unknown, errors: ErrorObject[]): string[] {
-  const rules = (data as { rules?: unknown }).rules;
+  // `data` may be any JSON value (null, a number): read `rules` only from an object
+  const rules = data !== null && typeof data === 'object' ? (data as { rules?: unknown }).rules : undefined;
   const groups = new Map<number | null, ErrorObject[]>();
   for (const error of errors) {
     const match = /^\/rules\/(\d+)(\/|$)/.exec(error.instancePath);
@@ -190,10 +201,27 @@ function schemaErrors(file: string, data: unknown, errors: ErrorObject[]): strin
   const lines: string[] = [];
   for (const [key, group] of groups) {
     const rule = key === null || !Array.isArray(rules) ? undefined : (rules[key] as { name?: unknown } | undefined);
-    const prefix = typeof rule?.name === 'string' && rule.name ? `${file}: rule "${rule.name}": ` : `${file}: `;
+    const prefix = typeof rule?.name === 'string' && rule.name ? `${file}: rule "${short(rule.name)}": ` : `${file}: `;
     for (const line of formatAjvErrors(group, data)) lines.push(prefix + line);
   }
   return lines;
+}
+
+/** Deeper JSON is refused before validation: the schema's checks and the rule walks recurse. */
+const MAX_DEPTH = 64;
+
+/** The path of the first value nested deeper than MAX_DEPTH, or null; iterative, so any depth is safe. */
+function tooDeep(data: unknown): string | null {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: data, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_DEPTH) return path || '(top level)';
+    for (const [key, item] of Object.entries(value)) {
+      stack.push({ value: item, depth: depth + 1, path: Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key });
+    }
+  }
+  return null;
 }
 
 /**
@@ -204,6 +232,10 @@ function schemaErrors(file: string, data: unknown, errors: ErrorObject[]): strin
 export function parseRuleFile(file: string, text: string, index: FactIndex): LoadedRuleFile {
   const sha256 = createHash('sha256').update(text).digest('hex');
   const data = parseJson(file, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  const deep = tooDeep(data);
+  if (deep !== null) {
+    throw new LoadlightError('RULES_INVALID', `${file}: "${deep}" is nested more than ${MAX_DEPTH} levels deep; rule files are never that deep`, { file });
+  }
   const validate = compileSchema(ruleFileSchema);
   if (!validate(data)) {
     throw new LoadlightError('RULES_INVALID', schemaErrors(file, data, validate.errors ?? []).join('\n'), { file });
@@ -213,7 +245,7 @@ export function parseRuleFile(file: string, text: string, index: FactIndex): Loa
   const firstIndexByName = new Map<string, number>();
   const rules: LoadedRule[] = [];
   ruleFile.rules.forEach((definition, position) => {
-    const at = `${file}: rule "${definition.name}": `;
+    const at = `${file}: rule "${short(definition.name)}": `;
     const first = firstIndexByName.get(definition.name);
     if (first !== undefined) {
       problems.push(`${at}duplicate rule name: rules[${first}] and rules[${position}] share it; names must be unique in a file.`);
@@ -238,7 +270,7 @@ export function parseRuleFile(file: string, text: string, index: FactIndex): Loa
     if (event.type !== 'load-level') {
       for (const placeholder of placeholders(event.params.message)) {
         const problem = checkReference(placeholder.fact, placeholder.path === '$' ? undefined : placeholder.path, index);
-        if (problem) problems.push(`${at}message placeholder ${placeholder.text}: ${problem}`);
+        if (problem) problems.push(`${at}message placeholder ${short(placeholder.text)}: ${problem}`);
       }
     }
     let forMs = 0;
