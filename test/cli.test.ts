@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateSession } from '@loadlight/core';
@@ -96,18 +97,26 @@ describe('loadlight CLI', () => {
 
   it('run --duration stops the program and still writes the complete session', async () => {
     const dir = tempProject({ 'perf.config.ts': quietConfig(), 'app.js': 'setInterval(() => {}, 1000);' });
-    const run = await loadlight(['run', '--duration', '1500ms', '--', 'node', 'app.js'], { cwd: dir });
+    // --duration counts from the program's start: 3 s leaves the preload 2 s to start profiling on a busy machine
+    const run = await loadlight(['run', '--duration', '3s', '--', 'node', 'app.js'], { cwd: dir });
     expect(run.code).toBe(0);
     const [session] = sessionsIn(path.join(dir, 'out'));
     validateSession(session!.data);
     expect(session!.data.durationMs).toBeGreaterThan(1000);
+    expect(session!.data.durationMs).toBeLessThan(3000);
   });
 
   it('SIGTERM during a run leaves a complete session file', async () => {
     const dir = tempProject({ 'perf.config.ts': quietConfig(), 'app.js': 'setInterval(() => {}, 1000);' });
     const { child, done } = start([path.join(root, 'packages/cli/bin/loadlight.js'), 'run', '--', 'node', 'app.js'], { cwd: dir });
-    // wait until the program is being sampled, then terminate loadlight
-    await new Promise((r) => setTimeout(r, 1500));
+    // wait until the program is being sampled (its journal holds two rows), then terminate loadlight
+    const out = path.join(dir, 'out');
+    const journalRows = () => {
+      if (!existsSync(out)) return 0;
+      const journal = readdirSync(out).find((f) => f.endsWith('.journal.jsonl'));
+      return journal ? readFileSync(path.join(out, journal), 'utf8').split('\n').filter((l) => l.startsWith('[')).length : 0;
+    };
+    await until(() => journalRows() >= 2, 'two samples in the journal', 20_000);
     child.kill('SIGTERM');
     const run = await done;
     expect(run.code).not.toBe(0);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { isLoadlightLike, UsageError } from './args.js';
+import { isLoadlightLike, printable, UsageError } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { VALIDATE_HELP, validateCommand } from './validate.js';
 import { COMPARE_HELP, compareCommand } from './compare/command.js';
 import { INIT_HELP, initCommand } from './init.js';
 import { REPORT_HELP, reportCommand } from './report/command.js';
+import { RECOVER_HELP, recoverCommand } from './recover.js';
 
 export const HELP = `Usage: loadlight <command> [options]
 
@@ -15,6 +16,7 @@ Commands:
                                                     compare two sessions; exit 2 when a budget is exceeded
   init [--force] [--dir D]                          write a starter perf.config.ts and the default rules
   report <session.json> [--format text|md|html]    summarise a session (terminal, Markdown, HTML)
+  recover <dir> [--force]                           rebuild the sessions of killed processes from their journals
 
 Options:
   -h, --help     show help (also: loadlight <command> --help)
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   compare: { run: compareCommand, help: COMPARE_HELP },
   init: { run: initCommand, help: INIT_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  recover: { run: recoverCommand, help: RECOVER_HELP },
 };
 
 function version(): string {
@@ -45,21 +48,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  // own keys only: `loadlight constructor` is an unknown command, not Object's constructor
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    process.stderr.write(`loadlight: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    process.stderr.write(`loadlight: unknown command "${printable(name)}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
     return 1;
   }
   try {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`loadlight ${name}: ${error.message}\nRun "loadlight ${name} --help" for usage.\n`);
+      process.stderr.write(`loadlight ${name}: ${printable(error.message)}\nRun "loadlight ${name} --help" for usage.\n`);
     } else if (isLoadlightLike(error)) {
-      process.stderr.write(`loadlight: ${error.message}\n`);
+      process.stderr.write(`loadlight: ${printable(error.message)}\n`);
     } else {
       const detail = process.env.LOADLIGHT_DEBUG ? (error as Error)?.stack : (error as Error)?.message;
-      process.stderr.write(`loadlight: unexpected error: ${detail ?? String(error)}\n(set LOADLIGHT_DEBUG=1 for the stack trace)\n`);
+      process.stderr.write(`loadlight: unexpected error: ${printable(detail ?? String(error))}\n(set LOADLIGHT_DEBUG=1 for the stack trace)\n`);
     }
     return 1;
   }

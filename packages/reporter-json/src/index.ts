@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import {
   LoadlightError,
   describeError,
@@ -8,6 +8,7 @@ import {
   type SessionProfile,
 } from '@loadlight/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { Journal, nodeJournalIO, type JournalIO } from './journal.js';
 import { safeFileName } from './safe-file-name.js';
 import { sessionJsonChunks } from './serialize.js';
 import { TraceExport, traceOptionSchema, type TraceOption } from './trace.js';
@@ -15,6 +16,9 @@ import { TraceExport, traceOptionSchema, type TraceOption } from './trace.js';
 export { safeFileName, MAX_FILE_NAME_LENGTH } from './safe-file-name.js';
 export { writeFileAtomic, writeFileAtomicSync, type FileData } from './atomic.js';
 export { sessionJsonChunks, sessionJson } from './serialize.js';
+export { Journal, journalFiles, nodeJournalIO, type JournalIO } from './journal.js';
+export { rebuildSession, readJournalHeader, type RecoveredJournal } from './journal-read.js';
+export { JOURNAL_SUFFIX, OLD_JOURNAL_SUFFIX, JOURNAL_VERSION, type JournalHeader } from './journal-format.js';
 export { traceJsonChunks, traceFileFor, DEFAULT_TRACE_MAX_EVENTS, type TraceInput, type TraceOption, type TraceOptions } from './trace.js';
 
 export interface JsonReporterOptions {
@@ -29,6 +33,18 @@ export interface JsonReporterOptions {
    * chrome://tracing): `true`, or `{ maxEvents }` (default 100,000, the newest kept). Default false.
    */
   trace?: TraceOption;
+  /**
+   * Keep a journal beside the session file while running (`<session>.journal.jsonl`, one line per
+   * sample, fsync'd once a second), so that `loadlight recover <dir>` can rebuild the session of a
+   * process killed before it could write it. Removed once the session file is written. Default true.
+   */
+  journal?: boolean;
+}
+
+/** Not options: what tests change in the reporter's machinery. */
+export interface JsonReporterInternals {
+  /** The file system calls of the journal (default: node:fs). */
+  journalIO?: JournalIO;
 }
 
 /** The `json` reporter; `lastFile` tells programs and tests where the session went. */
@@ -40,7 +56,7 @@ export interface JsonReporter extends Plugin {
 
 const NAME = 'json';
 
-const DEFAULTS: Required<JsonReporterOptions> = { dir: 'perf/samples', pretty: false, quiet: false, trace: false };
+const DEFAULTS: Required<JsonReporterOptions> = { dir: 'perf/samples', pretty: false, quiet: false, trace: false, journal: true };
 
 const optionsSchema = {
   type: 'object',
@@ -50,6 +66,7 @@ const optionsSchema = {
     pretty: { type: 'boolean' },
     quiet: { type: 'boolean' },
     trace: traceOptionSchema,
+    journal: { type: 'boolean' },
   },
 };
 
@@ -57,6 +74,13 @@ interface SessionState {
   file: string;
   exported: boolean;
   onExit: (() => void) | null;
+  journal: Journal | null;
+}
+
+/** The end of a message when the session could not be written but its journal stays. */
+function kept(state: SessionState): string {
+  const journal = state.journal;
+  return journal ? `; its journal stays: run "loadlight recover ${displayPath(journal.dir)}" to rebuild it` : '';
 }
 
 /** A path for messages: relative to the working directory when it lies inside it. */
@@ -72,7 +96,7 @@ function displayPath(file: string): string {
  *
  * @example new Profiler({ reporters: [json({ dir: 'perf/samples', pretty: true })] })
  */
-export default function json(options: JsonReporterOptions = {}): JsonReporter {
+export default function json(options: JsonReporterOptions = {}, internals: JsonReporterInternals = {}): JsonReporter {
   options ??= {};
   validateOptions(NAME, optionsSchema, options);
   const settings: Required<JsonReporterOptions> = {
@@ -80,7 +104,9 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
     pretty: options.pretty ?? DEFAULTS.pretty,
     quiet: options.quiet ?? DEFAULTS.quiet,
     trace: options.trace ?? DEFAULTS.trace,
+    journal: options.journal ?? DEFAULTS.journal,
   };
+  const journalIO = internals.journalIO ?? nodeJournalIO;
   // Per profiler, so that one reporter object can serve two profilers without mixing them.
   const sessions = new WeakMap<Profiler, SessionState>();
   // `trace`: the module calls beside the session, as a Chrome trace (trace.ts).
@@ -112,7 +138,13 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
       profiler.hooks.start.tapPromise(NAME, async () => {
         const previous = sessions.get(profiler);
         if (previous) detach(previous);
-        const state: SessionState = { file: fileFor(profiler, profiler.sessionId), exported: false, onExit: null };
+        if (previous?.journal) await previous.journal.close();
+        const file = fileFor(profiler, profiler.sessionId);
+        const state: SessionState = { file, exported: false, onExit: null, journal: null };
+        if (settings.journal) {
+          state.journal = new Journal(profiler, dirname(file), safeFileName(profiler.sessionId), journalIO);
+          state.journal.start();
+        }
         // Runs only when the program exits without stopping the profiler (process.exit()):
         // signals and beforeExit are handled by the core, which stops and exports.
         state.onExit = () => {
@@ -122,15 +154,25 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
             const profile = profiler.session();
             writeFileAtomicSync(state.file, serialize(profile));
             state.exported = true;
+            state.journal?.removeSync();
             written(state.file);
             trace.writeSync(profiler, state.file, profile);
           } catch (error) {
-            profiler.warn(`could not write the session to ${displayPath(state.file)} on exit: ${describeError(error)}`);
+            state.journal?.closeSync();
+            profiler.warn(`could not write the session to ${displayPath(state.file)} on exit: ${describeError(error)}${kept(state)}`);
           }
         };
         process.on('exit', state.onExit);
         sessions.set(profiler, state);
         trace.start(profiler);
+      });
+
+      // The journal: every committed row, and what the evaluations recorded.
+      profiler.hooks.sample.tap(NAME, (sample) => {
+        sessions.get(profiler)?.journal?.sample(sample.t, sample.index);
+      });
+      profiler.hooks.evaluated.tap(NAME, (evaluation) => {
+        sessions.get(profiler)?.journal?.evaluated(evaluation);
       });
 
       profiler.hooks.export.tapPromise(NAME, async (profile) => {
@@ -139,10 +181,13 @@ export default function json(options: JsonReporterOptions = {}): JsonReporter {
         try {
           await writeFileAtomic(file, serialize(profile));
           if (state) state.exported = true;
+          await state?.journal?.remove();
           written(file);
           await trace.write(profiler, file, profile);
         } catch (error) {
-          throw new LoadlightError('PLUGIN_ERROR', `could not write the session to ${displayPath(file)}: ${describeError(error)}`, {
+          // The session is not on disk: the journal stays, complete, for `loadlight recover`.
+          if (state && !state.exported) await state.journal?.close();
+          throw new LoadlightError('PLUGIN_ERROR', `could not write the session to ${displayPath(file)}: ${describeError(error)}${state && !state.exported ? kept(state) : ''}`, {
             plugin: NAME,
             hook: 'export',
             cause: error,

@@ -1,4 +1,4 @@
-import type { MetricUnit } from '@loadlight/core';
+import type { MetricUnit, SessionProfile } from '@loadlight/core';
 import { formatDuration, formatValue } from '@loadlight/reporter-console';
 
 /** A value with its unit (`34%`, `12ms`, `1.2MB/s`); `-` when there is none. */
@@ -76,4 +76,11 @@ export function preview(result: unknown, max = 80): string {
 /** Bytes as KB/MB. */
 export function size(bytes: number): string {
   return value(bytes, 'bytes');
+}
+
+/** What `loadlight recover` recorded of a session rebuilt from its journal, in one line. */
+export function recoveredNote(recovered: NonNullable<SessionProfile['recovered']>): string {
+  const skipped = recovered.skippedLines > 0 ? `, ${recovered.skippedLines} unreadable ${recovered.skippedLines === 1 ? 'line' : 'lines'} skipped` : '';
+  const torn = recovered.tornLastLine ? ', its cut-short last line dropped' : '';
+  return `from the journal ${plain(recovered.journal, 200)} at ${plain(recovered.at, 40)} (${recovered.rows} rows${skipped}${torn}): the program died before writing it`;
 }

@@ -1,6 +1,6 @@
 import type { LoadLevel } from '@loadlight/core';
 import { svgChart } from './chart.js';
-import { clock, duration, offset, plain, preview, size, span, unitLabel, value } from './format.js';
+import { clock, duration, offset, plain, preview, recoveredNote, size, span, unitLabel, value } from './format.js';
 import { metricSeries, type MetricRow, type Report } from './model.js';
 
 /** Text or attribute value, escaped for HTML. */
@@ -100,6 +100,7 @@ export function renderHtml(report: Report, options: { generator: string }): stri
       `${esc(session.host.hostname)} (${esc(session.host.platform)} ${esc(session.host.arch)}, ${session.host.cpus} CPUs, ${esc(value(session.host.totalMemoryMb, 'mb'))}) · ` +
       `Node ${esc(session.node)} · pid ${session.pid}</div>`,
   );
+  if (session.recovered) body.push(`<p><strong>Recovered</strong> ${esc(recoveredNote(session.recovered))}.</p>`);
   const cards: Array<[string, string]> = [
     ['Duration', esc(duration(session.durationMs))],
     ['Samples', `${report.samples} <span class="muted">every ${esc(duration(session.config.sampleIntervalMs))}</span>`],
@@ -219,7 +220,7 @@ export function renderHtml(report: Report, options: { generator: string }): stri
     body.push(
       tableHtml(
         ['Plugin', 'Hook', 'Times', 'First', 'Message'],
-        report.faults.map((f) => [`<code>${esc(f.plugin)}</code>`, `<code>${esc(f.hook)}</code>`, String(f.count), esc(offset(f.firstAt, report.start)), esc(f.message)]),
+        report.faults.map((f) => [`<code>${esc(f.plugin)}</code>`, `<code>${esc(f.hook)}</code>`, String(f.count), esc(offset(f.firstAt, report.start)), esc(`${f.message}${f.disabledAt !== undefined ? ` (disabled at ${offset(f.disabledAt, report.start)})` : ''}`)]),
         new Set([2]),
       ),
     );

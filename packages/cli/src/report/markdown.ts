@@ -1,5 +1,5 @@
 import type { LoadLevel } from '@loadlight/core';
-import { clock, duration, offset, plain, preview, size, span, value } from './format.js';
+import { clock, duration, offset, plain, preview, recoveredNote, size, span, value } from './format.js';
 import { metricsToList, type MetricRow, type Report } from './model.js';
 
 const LIGHTS: Record<LoadLevel, string> = { green: '🟢', yellow: '🟡', red: '🔴' };
@@ -54,6 +54,7 @@ export function renderMarkdown(report: Report): string {
       `Load: process ${light(report.processLevel)}${report.systemLevel ? `, system ${light(report.systemLevel)}` : ''}.`,
   );
 
+  if (session.recovered) out.push('', `> **Recovered** ${md(recoveredNote(session.recovered))}.`);
   out.push('', report.moduleCount > report.modules.length ? `### Modules by CPU (top ${report.modules.length} of ${report.moduleCount})` : '### Modules by CPU', '');
   if (report.modules.length === 0) out.push('No modules profiled.');
   else {
@@ -137,7 +138,7 @@ export function renderMarkdown(report: Report): string {
     out.push(
       ...table(
         ['Plugin', 'Hook', 'Times', 'Message'],
-        report.faults.map((f) => [code(f.plugin), code(f.hook), String(f.count), md(f.message, 300)]),
+        report.faults.map((f) => [code(f.plugin), code(f.hook), String(f.count), md(`${f.message}${f.disabledAt !== undefined ? ` (disabled at ${offset(f.disabledAt, report.start)})` : ''}`, 300)]),
         new Set([2]),
       ),
     );

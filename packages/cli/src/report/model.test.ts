@@ -95,6 +95,25 @@ describe('the formats', () => {
     expect(md).toMatch(/\| `fix\.queue\.wait_ms` \| 2 \| 26ms \| 40ms \| 40ms \|/);
   });
 
+  it('every format says when a session was recovered from a journal and when a plugin was disabled', () => {
+    const session = fromFile();
+    const start = Date.parse(session.startedAt);
+    session.recovered = { at: '2026-11-30T03:00:00.000Z', journal: 'abc.journal.jsonl', rows: 20, skippedLines: 1, tornLastLine: true };
+    session.faults = [{ plugin: 'flaky', hook: 'collect', message: 'boom', count: 5, firstAt: start + 1000, lastAt: start + 5000, disabledAt: start + 5000 }];
+    checkSession(session, 'fixture.json');
+    const r = report(session);
+    const note = /recovered.*abc\.journal\.jsonl.*20 rows, 1 unreadable line skipped, its cut-short last line dropped/;
+    const text = renderText(r, { color: false, all: false });
+    expect(text).toMatch(note);
+    expect(text).toMatch(/flaky in collect: boom \(5 times, from \+1\.0s; disabled at \+5\.0s\)/);
+    const md = renderMarkdown(r);
+    expect(md).toMatch(/\*\*Recovered\*\* from the journal abc\.journal\.jsonl/);
+    expect(md).toMatch(/boom \(disabled at \+5\.0s\)/);
+    const html = renderHtml(r, { generator: 'test' });
+    expect(html).toMatch(/<strong>Recovered<\/strong> from the journal abc\.journal\.jsonl/);
+    expect(html).toContain('boom (disabled at +5.0s)');
+  });
+
   it('any series a valid session may hold is reported in every format, or the session is refused', () => {
     const number = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -5, max: 5 }));
     const series = fc.oneof(

@@ -1,6 +1,6 @@
 import type { LoadLevel } from '@loadlight/core';
 import { visibleWidth } from '@loadlight/reporter-console';
-import { clock, duration, offset, plain, preview, size, span, value } from './format.js';
+import { clock, duration, offset, plain, preview, recoveredNote, size, span, value } from './format.js';
 import { metricsToList, type Report } from './model.js';
 
 export interface TextOptions {
@@ -62,6 +62,7 @@ export function renderText(report: Report, options: TextOptions): string {
     `  ${plain(session.host.hostname)} (${plain(session.host.platform)} ${plain(session.host.arch)}, ${session.host.cpus} CPUs, ` +
       `${value(session.host.totalMemoryMb, 'mb')}), Node ${plain(session.node)}, pid ${session.pid}`,
   );
+  if (session.recovered) out.push(`  ${COLORS.yellow(c, 'recovered')} ${recoveredNote(session.recovered)}`);
   out.push(`  load: process ${light(report.processLevel, c)}${report.systemLevel ? `, system ${light(report.systemLevel, c)}` : ''}`);
 
   heading(report.moduleCount > report.modules.length ? `Modules by CPU (top ${report.modules.length} of ${report.moduleCount})` : `Modules by CPU (${report.moduleCount})`);
@@ -136,7 +137,7 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.faults.length > 0) {
     heading(`Faults (${report.faults.length})`);
     for (const f of report.faults) {
-      out.push(`  ${COLORS.red(c, plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)})`);
+      out.push(`  ${COLORS.red(c, plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)}${f.disabledAt !== undefined ? `; disabled at ${offset(f.disabledAt, report.start)}` : ''})`);
     }
   }
 

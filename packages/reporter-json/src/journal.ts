@@ -1,0 +1,560 @@
+import * as fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
+import {
+  JOURNAL_SUFFIX,
+  JOURNAL_VERSION,
+  MAX_ALERTS,
+  OLD_JOURNAL_SUFFIX,
+  recommendationKey,
+  type JournalHeader,
+  type JournalOverhead,
+  type JournalRecommendation,
+} from './journal-format.js';
+
+/**
+ * The file system calls the journal makes, so that tests can make them fail or slow them down.
+ * `nodeJournalIO` is the real one.
+ */
+export interface JournalIO {
+  mkdir(dir: string): Promise<void>;
+  /** Opens for appending, creating the file when missing; resolves with a file descriptor. */
+  open(file: string): Promise<number>;
+  write(fd: number, data: Uint8Array): Promise<void>;
+  datasync(fd: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(file: string): Promise<void>;
+  /** For the `exit` listener, where nothing asynchronous runs any more. */
+  writeSync(fd: number, data: Uint8Array): void;
+  datasyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  rmSync(file: string): void;
+}
+
+const callback =
+  <T>(resolve: (value: T) => void, reject: (error: unknown) => void) =>
+  (error: NodeJS.ErrnoException | null, value?: T) =>
+    error ? reject(error) : resolve(value as T);
+
+export const nodeJournalIO: JournalIO = {
+  mkdir: (dir) => new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve()))),
+  open: (file) => new Promise((resolve, reject) => fs.open(file, 'a', 0o644, callback(resolve, reject))),
+  write: async (fd, data) => {
+    let offset = 0;
+    while (offset < data.byteLength) {
+      offset += await new Promise<number>((resolve, reject) => fs.write(fd, data, offset, data.byteLength - offset, null, callback(resolve, reject)));
+    }
+  },
+  datasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
+  close: (fd) => new Promise((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve()))),
+  rename: (from, to) => new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
+  rm: (file) => new Promise((resolve, reject) => fs.rm(file, { force: true }, (error) => (error ? reject(error) : resolve()))),
+  writeSync: (fd, data) => {
+    let offset = 0;
+    while (offset < data.byteLength) offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
+  },
+  datasyncSync: (fd) => fs.fdatasyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  rmSync: (file) => fs.rmSync(file, { force: true }),
+};
+
+/** The journal files of `base` in `dir`: the current segment and the older one. */
+export function journalFiles(dir: string, base: string): { current: string; old: string } {
+  return { current: path.join(dir, base + JOURNAL_SUFFIX), old: path.join(dir, base + OLD_JOURNAL_SUFFIX) };
+}
+
+/** Fsync at most this often. */
+const SYNC_EVERY_MS = 1000;
+/** Text waiting for a slow disk beyond this is dropped (the journal resumes with a header). */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+const ROTATE = 1;
+const SYNC = 2;
+type Item = string | typeof ROTATE | typeof SYNC;
+const MB = 1024 * 1024;
+const encoder = new TextEncoder();
+
+/** One profiler's journal, written by the JSON reporter while it runs (see journal-format.ts). */
+export class Journal {
+  readonly dir: string;
+  /** The name both segments start with (`<safe session id>`, or more when taken). */
+  readonly base: string;
+  readonly file: string;
+  readonly oldFile: string;
+
+  private readonly profiler: Profiler;
+  private readonly io: JournalIO;
+  private fd: number | null = null;
+  private queue: Item[] = [];
+  private queuedBytes = 0;
+  private draining: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
+  /** Bytes written since the last fsync began. */
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** A write failed: nothing is queued until the timer resumes with a header. */
+  private broken = false;
+  /** Seconds to wait before the next attempt after a failure (doubles while failing, at most a minute), and waited so far. */
+  private backoff = 1;
+  private waited = 0;
+  private needHeader = true;
+  /** Rows in the current segment: at the Store's capacity, the segments rotate. */
+  private segmentRows = 0;
+  private rowsSinceState = 0;
+  /** Per Store index: the value in the previous row written (NaN: missing), and what is known of the metric. */
+  private previous = new Float64Array(0);
+  private readonly names: string[] = [];
+  private readonly columns: boolean[] = [];
+  private readonly infos: MetricInfo[] = [];
+  private readonly unavailable: Array<string | undefined> = [];
+  // What the session keeps of the evaluations, as the profiler keeps it (for the headers).
+  private readonly recommendations = new Map<string, SessionRecommendation>();
+  private readonly alerts: SessionAlert[] = [];
+  private levels: SessionProfile['levels'] = [];
+  private levelsKey = '';
+  private faultsKey = '';
+  private actionsKey = '';
+  private rulesRevision = -1;
+  /** Rows written (for tests and figures). */
+  rows = 0;
+
+  constructor(profiler: Profiler, dir: string, base: string, io: JournalIO = nodeJournalIO) {
+    this.profiler = profiler;
+    this.dir = dir;
+    this.io = io;
+    let name = base;
+    // An earlier session of the same id left its journal (it crashed): keep it for `recover`.
+    const taken = (b: string) => Object.values(journalFiles(dir, b)).some((f) => isFile(f));
+    if (taken(name)) {
+      profiler.warn(`${path.join(dir, base + JOURNAL_SUFFIX)} is the journal of an earlier session of this id: run "loadlight recover ${dir}" to make it a session file`);
+      name = `${base}.${process.pid}`;
+      for (let n = 2; taken(name); n++) name = `${base}.${process.pid}-${n}`;
+    }
+    this.base = name;
+    const files = journalFiles(dir, name);
+    this.file = files.current;
+    this.oldFile = files.old;
+  }
+
+  /** Writes the header; from now on every sample is appended. */
+  start(): void {
+    this.enqueue(this.headerLine());
+    this.timer = setInterval(() => this.onTimer(), SYNC_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Appends the row committed at ring position `position` (the `sample` hook). */
+  sample(t: number, position: number): void {
+    if (this.stopped) return;
+    if (this.broken) return;
+    const store = this.profiler.store;
+    if (this.segmentRows >= store.capacity) {
+      this.queue.push(ROTATE);
+      this.segmentRows = 0;
+      this.enqueue(this.headerLine());
+    } else if (this.needHeader) {
+      this.enqueue(`\n${this.headerLine()}`); // the newline ends a line a failed write may have cut
+    } else {
+      this.declarations();
+    }
+    const previous = this.previous;
+    const names = this.names;
+    const columns = this.columns;
+    let line = `[${t}`;
+    for (let i = 0; i < names.length; i++) {
+      if (!columns[i]) continue;
+      const v = store.valueAt(names[i]!, position) ?? Number.NaN;
+      const p = previous[i]!;
+      if (v === p || (v !== v && p !== p)) continue;
+      previous[i] = v;
+      line += v !== v ? `,${i},null` : `,${i},${v}`;
+    }
+    this.enqueue(`${line}]\n`);
+    this.segmentRows++;
+    this.rowsSinceState++;
+    this.rows++;
+  }
+
+  /** Appends what an evaluation added to the session (the `evaluated` hook). */
+  evaluated(evaluation: Evaluation): void {
+    if (this.stopped) return;
+    const at = new Date(evaluation.t).toISOString();
+    const r: Array<string | JournalRecommendation> = [];
+    for (const recommendation of evaluation.recommendations) {
+      const key = recommendationKey(recommendation.id, recommendation.module);
+      const seen = this.recommendations.get(key);
+      if (seen) {
+        const changed = seen.message !== recommendation.message;
+        seen.count++;
+        seen.lastSeen = at;
+        seen.message = recommendation.message;
+        seen.evidence = recommendation.evidence;
+        r.push(changed ? journalRecommendation(seen) : key);
+      } else {
+        const record: SessionRecommendation = {
+          id: recommendation.id,
+          priority: recommendation.priority,
+          message: recommendation.message,
+          module: recommendation.module ?? null,
+          rule: recommendation.evidence.rule,
+          action: recommendation.action ?? null,
+          firstSeen: at,
+          lastSeen: at,
+          count: 1,
+          evidence: recommendation.evidence,
+        };
+        this.recommendations.set(key, record);
+        r.push(journalRecommendation(record));
+      }
+    }
+    const a: SessionAlert[] = evaluation.transitions.map((transition) => ({
+      key: transition.key,
+      id: transition.id,
+      state: transition.state,
+      severity: transition.severity,
+      message: transition.message,
+      module: transition.module ?? null,
+      at: new Date(transition.t).toISOString(),
+      evidence: transition.evidence,
+    }));
+    for (const alert of a) {
+      if (this.alerts.length >= MAX_ALERTS) this.alerts.shift();
+      this.alerts.push(alert);
+    }
+    let levelsKey = '';
+    for (const level of evaluation.levels) levelsKey += `${level.subject}\u0000${level.kind}\u0000${level.level}\u0000`;
+    const levelsChanged = levelsKey !== this.levelsKey;
+    if (levelsChanged) {
+      this.levelsKey = levelsKey;
+      this.levels = evaluation.levels.map(({ subject, kind, level }) => ({ subject, kind, level }));
+    }
+    if (this.broken || this.needHeader || (r.length === 0 && a.length === 0 && !levelsChanged)) return;
+    const entry: Record<string, unknown> = { t: evaluation.t };
+    if (r.length > 0) entry.r = r;
+    if (a.length > 0) entry.a = a;
+    if (levelsChanged) entry.l = this.levels;
+    this.enqueue(`${JSON.stringify({ e: entry })}\n`);
+  }
+
+  /** Stops, writes what is pending, fsyncs and closes: the journal stays (the session file was not written). */
+  async close(): Promise<void> {
+    this.halt();
+    if (!this.broken) {
+      this.queue.push(SYNC);
+      this.kick();
+    }
+    await this.settle();
+    await this.closeFd();
+  }
+
+  /** Stops and removes the journal (the session file is written). */
+  async remove(): Promise<void> {
+    this.halt();
+    this.queue = [];
+    this.queuedBytes = 0;
+    await this.settle();
+    await this.closeFd();
+    try {
+      await this.io.rm(this.file);
+      await this.io.rm(this.oldFile);
+    } catch (error) {
+      this.profiler.warn(`could not remove the journal ${this.file}: ${describe(error)}; the session file is complete, remove it by hand`);
+    }
+  }
+
+  /** `close()` for the `exit` listener: what is pending is written unless a write is still under way. */
+  closeSync(): void {
+    this.halt();
+    if (this.fd === null) return;
+    try {
+      if (!this.draining && !this.broken) {
+        const text = this.queue.filter((item): item is string => typeof item === 'string').join('');
+        if (text) this.io.writeSync(this.fd, encoder.encode(text));
+      }
+      this.io.datasyncSync(this.fd);
+    } catch {
+      // What reached the file stays recoverable.
+    }
+    this.closeFdSync();
+  }
+
+  /** `remove()` for the `exit` listener. */
+  removeSync(): void {
+    this.halt();
+    this.closeFdSync();
+    try {
+      this.io.rmSync(this.file);
+      this.io.rmSync(this.oldFile);
+    } catch (error) {
+      this.profiler.warn(`could not remove the journal ${this.file}: ${describe(error)}; the session file is complete, remove it by hand`);
+    }
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async settle(): Promise<void> {
+    while (this.draining || this.syncing) {
+      await this.draining;
+      await this.syncing;
+    }
+  }
+
+  private async closeFd(): Promise<void> {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await this.io.close(fd).catch(() => undefined);
+  }
+
+  private closeFdSync(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd === null) return;
+    try {
+      this.io.closeSync(fd);
+    } catch {
+      // closed already
+    }
+  }
+
+  /** Metrics declared (or changed) since the last row: one line each. */
+  private declarations(): void {
+    const catalogue = this.profiler.store.catalogue();
+    for (let i = 0; i < catalogue.length; i++) {
+      const info = catalogue[i]!;
+      if (info === this.infos[i] && info.unavailable === this.unavailable[i]) continue;
+      this.know(i, info);
+      this.enqueue(`${JSON.stringify({ m: [i, info] })}\n`);
+    }
+  }
+
+  private know(i: number, info: MetricInfo): void {
+    this.infos[i] = info;
+    this.unavailable[i] = info.unavailable;
+    this.names[i] = info.name;
+    this.columns[i] = !info.derivedFrom && !info.formula;
+    if (this.previous.length <= i) {
+      const grown = new Float64Array(Math.max(16, i + 1, this.previous.length * 2)).fill(Number.NaN);
+      grown.set(this.previous);
+      this.previous = grown;
+    }
+  }
+
+  /** The whole state as a header line; the next row is written in full. */
+  private headerLine(): string {
+    const profiler = this.profiler;
+    const catalogue = profiler.store.catalogue();
+    for (let i = 0; i < catalogue.length; i++) this.know(i, catalogue[i]!);
+    this.previous.fill(Number.NaN);
+    this.needHeader = false;
+    const config = profiler.config;
+    const snapshot = profiler.snapshot();
+    const actions = profiler.actions.history();
+    this.faultsKey = JSON.stringify(snapshot.faults);
+    this.actionsKey = actionsKey(actions);
+    this.rulesRevision = profiler.rulesStage?.revision ?? -1;
+    const header: JournalHeader = {
+      journal: JOURNAL_VERSION,
+      sessionId: profiler.sessionId,
+      startedAt: profiler.startedAt,
+      at: Date.now(),
+      pid: process.pid,
+      host: {
+        hostname: os.hostname(),
+        platform: process.platform,
+        arch: process.arch,
+        cpus: os.availableParallelism(),
+        totalMemoryMb: Math.round(os.totalmem() / MB),
+      },
+      node: process.version,
+      config: {
+        file: config.configFile,
+        sampleIntervalMs: config.sampleIntervalMs,
+        evaluateEveryMs: config.evaluateEveryMs,
+        maxSamples: config.maxSamples,
+        windowSeconds: config.windowSeconds,
+        plugins: config.plugins.map((p) => p.name),
+        reporters: config.reporters.map((p) => p.name),
+        rules: this.rules(),
+      },
+      catalogue: catalogue.slice(),
+      recommendations: [...this.recommendations.values()],
+      alerts: this.alerts,
+      levels: this.levels,
+      faults: snapshot.faults,
+      actions,
+      overhead: overhead(profiler),
+    };
+    return `${JSON.stringify({ h: header })}\n`;
+  }
+
+  private rules(): SessionProfile['config']['rules'] {
+    const baseDir = this.profiler.config.baseDir;
+    return (this.profiler.rulesStage?.files ?? []).map((r) => ({ ...r, file: path.relative(baseDir, r.file) || r.file }));
+  }
+
+  /** Once a second: resume after a failure, note the state, fsync what was written. */
+  private onTimer(): void {
+    if (this.stopped) return;
+    if (this.broken) {
+      if (++this.waited < this.backoff) return;
+      this.waited = 0;
+      this.backoff = Math.min(60, this.backoff * 2);
+      this.broken = false;
+      this.needHeader = true; // the next sample writes the header again, then a full row
+      return;
+    }
+    if (this.needHeader) return;
+    const profiler = this.profiler;
+    const snapshotFaults = profiler.snapshot().faults;
+    const faultsKey = JSON.stringify(snapshotFaults);
+    const actions = profiler.actions.history();
+    const actionsNow = actionsKey(actions);
+    const revision = profiler.rulesStage?.revision ?? -1;
+    if (this.rowsSinceState > 0 || faultsKey !== this.faultsKey || actionsNow !== this.actionsKey || revision !== this.rulesRevision) {
+      const state: Record<string, unknown> = { t: Date.now(), o: overhead(profiler) };
+      if (faultsKey !== this.faultsKey) state.f = snapshotFaults;
+      if (actionsNow !== this.actionsKey) state.x = actions;
+      if (revision !== this.rulesRevision) state.rules = this.rules();
+      this.faultsKey = faultsKey;
+      this.actionsKey = actionsNow;
+      this.rulesRevision = revision;
+      this.rowsSinceState = 0;
+      this.enqueue(`${JSON.stringify({ s: state })}\n`);
+    }
+    this.sync();
+  }
+
+  /** Fsyncs what was written, beside the writes (never in the tick). */
+  private sync(): void {
+    if (!this.dirty || this.fd === null || this.syncing) return;
+    this.dirty = false;
+    const fd = this.fd;
+    this.syncing = this.io
+      .datasync(fd)
+      .catch((error: unknown) => this.fail(error, 'fsync'))
+      .finally(() => {
+        this.syncing = null;
+      });
+  }
+
+  private enqueue(text: string): void {
+    if (this.queuedBytes > MAX_QUEUED_BYTES) {
+      this.fail(new Error(`writes fell more than ${MAX_QUEUED_BYTES / MB} MB behind (a slow disk)`), 'write');
+      return;
+    }
+    this.queue.push(text);
+    this.queuedBytes += text.length;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // Queued after the last check of the loop (a failure's header, a row at the last moment).
+      if (this.queue.length > 0 && !this.broken) this.kick();
+    });
+  }
+
+  /** Writes the queue in order, batching consecutive lines into one write. */
+  private async drain(): Promise<void> {
+    const io = this.io;
+    while (this.queue.length > 0 && !this.broken) {
+      const first = this.queue[0]!;
+      let step = 'open';
+      try {
+        if (this.fd === null) {
+          await io.mkdir(this.dir);
+          this.fd = await io.open(this.file);
+        }
+        if (first === ROTATE) {
+          this.queue.shift();
+          step = 'rotate';
+          await this.syncing;
+          const fd = this.fd;
+          this.fd = null;
+          await io.datasync(fd);
+          await io.close(fd);
+          await io.rename(this.file, this.oldFile);
+          continue;
+        }
+        if (first === SYNC) {
+          this.queue.shift();
+          step = 'fsync';
+          await this.syncing;
+          await io.datasync(this.fd);
+          this.dirty = false;
+          continue;
+        }
+        let n = 0;
+        let text = '';
+        while (n < this.queue.length && typeof this.queue[n] === 'string') text += this.queue[n++] as string;
+        this.queue.splice(0, n);
+        this.queuedBytes -= text.length;
+        step = 'write';
+        await io.write(this.fd, encoder.encode(text));
+        this.dirty = true;
+        this.backoff = 1;
+      } catch (error) {
+        this.fail(error, step);
+      }
+    }
+  }
+
+  /**
+   * A failed write (disk full, a removed directory): counted as a fault of `json` in hook
+   * `journal`, warned about once; what was queued is dropped, and a second later the journal
+   * resumes with a header (the rows between are not in it); while it keeps failing, it waits
+   * twice as long each time, up to a minute. The profiler goes on sampling.
+   */
+  private fail(error: unknown, step: string): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.broken = true;
+    const wrapped = new Error(
+      `could not ${step === 'write' ? 'write' : step} the journal ${this.file}: ${describe(error)}. Sampling goes on; rows of this time are missing from the journal`,
+    );
+    this.profiler.recordFault('json', 'journal', wrapped);
+  }
+}
+
+/** Changes when an action runs (the history is append-only, its oldest dropped past 1,000). */
+function actionsKey(actions: ActionRecord[]): string {
+  const last = actions[actions.length - 1];
+  return last ? `${actions.length}\u0000${last.id}\u0000${last.at}\u0000${last.durationMs}` : '';
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function journalRecommendation(record: SessionRecommendation): JournalRecommendation {
+  return {
+    id: record.id,
+    priority: record.priority,
+    message: record.message,
+    module: record.module,
+    rule: record.rule,
+    action: record.action,
+    evidence: record.evidence,
+  };
+}
+
+function overhead(profiler: Profiler): JournalOverhead {
+  const memory = process.memoryUsage();
+  return { ...profiler.overhead(), heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
