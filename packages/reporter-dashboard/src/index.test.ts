@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { definePlugin, isLoadlightError, resolveConfig } from '@loadlight/core';
-import { createTestProfiler, stopTestProfilers, until } from '@loadlight/core/testing';
+import { blockLoop, createTestProfiler, stopTestProfilers, until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import dashboard, { dashboard as named, DashboardServer, isLoopback } from './index.js';
 import { resolveSettings, TOKEN_ENV } from './options.js';
@@ -188,6 +188,55 @@ describe('resources', () => {
       await until(() => reading.named('snapshot').length === published + 1, 'every snapshot at the reading client');
       stalled.destroy();
       reading.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 503 beyond maxQueued reads waiting for their turn; checks that fail are answered at once', async () => {
+    const { profiler } = createTestProfiler([]);
+    await profiler.start();
+    const token = 'queue-test-token-0123456789';
+    const server = new DashboardServer(profiler, {
+      host: '127.0.0.1',
+      port: 0,
+      readsNeedToken: true,
+      remote: false,
+      title: 't',
+      token,
+      quiet: true,
+      uiDir: os.tmpdir(),
+      maxQueued: 4,
+    });
+    await server.listen();
+    try {
+      // Twelve connections whose requests all arrive in the same event-loop turn.
+      const sockets = await Promise.all(
+        Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => {
+          const socket = connect(server.port, '127.0.0.1', () => resolve(socket));
+        })),
+      );
+      await until(() => server.connectionCount === 12, 'the server to accept the connections');
+      const answers = sockets.map(
+        (socket) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            socket.setEncoding('utf8');
+            socket.on('data', (chunk: string) => (text += chunk));
+            socket.on('close', () => resolve(text));
+          }),
+      );
+      sockets.forEach((socket, i) => {
+        const auth = i < 10 ? `Authorization: Bearer ${token}\r\n` : '';
+        socket.write(`GET /api/snapshot HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${auth}Connection: close\r\n\r\n`);
+      });
+      blockLoop(100); // the server reads them all in its next poll
+      const texts = await Promise.all(answers);
+      const statuses = texts.map((text) => Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]));
+      expect(statuses).toEqual([200, 200, 200, 200, 503, 503, 503, 503, 503, 503, 401, 401]);
+      expect(texts[4]).toMatch(/Retry-After: 1\r\n[\s\S]*"the dashboard is busy \(4 requests waiting\); try again in a moment"/i);
+      // Once served, the queue takes requests again.
+      expect((await send(server.origin, '/api/snapshot', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     } finally {
       await server.close();
     }

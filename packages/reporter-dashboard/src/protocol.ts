@@ -68,7 +68,8 @@ export interface ModuleRow {
 
 /**
  * `event: snapshot` and `GET /api/snapshot`: core's Snapshot plus what the page would otherwise
- * have to rebuild. Comes on connect, then at every report.
+ * have to rebuild. Comes on connect, then at every report. The event's `id:` is the number of the
+ * report (at connect: the latest report's), so ids n, n + 1, ... mean no report was missed.
  */
 export interface DashboardSnapshot extends Snapshot {
   /** Every module, sorted by name. */

@@ -25,8 +25,10 @@ export interface ServerOptions extends DashboardSettings {
   token: string;
   /** An SSE client whose unsent data exceeds this is dropped (it reconnects when it catches up). Default 8 MiB. */
   maxBufferedBytes?: number;
-  /** Simultaneous SSE connections. Default 32. */
+  /** Simultaneous SSE connections. Default 64. */
   maxClients?: number;
+  /** Requests waiting for their turn (see TURN_BUDGET_MS); beyond, 503. Default 512. */
+  maxQueued?: number;
   /** Interval of `: ping` comments. Default 15 s. */
   pingMs?: number;
 }
@@ -36,6 +38,14 @@ const MAX_ACTION_ID_LENGTH = 200;
 const ACTION_ID = /^[a-z0-9][a-z0-9_.-]*$/;
 /** How long `close()` lets SSE streams flush their last event before cutting connections. */
 const CLOSE_GRACE_MS = 250;
+const PING = Buffer.from(': ping\n\n');
+const EVENT_END = Buffer.from('\n\n');
+/**
+ * API answers are built in turns of at most this much work per event-loop iteration, so that a
+ * burst of requests never holds the profiled program's timers and I/O (and the profiler's tick)
+ * for longer than about this: Node would otherwise run every request that arrived at once in a row.
+ */
+const TURN_BUDGET_MS = 10;
 
 /** A new random token: 32 bytes, base64url. */
 export function newToken(): string {
@@ -55,6 +65,19 @@ class HttpError extends Error {
 
 interface Client {
   res: ServerResponse;
+}
+
+interface Job {
+  res: ServerResponse;
+  run: () => void;
+}
+
+/** The JSON of a read, with the state it was built from (see `shared`). */
+interface SharedAnswer {
+  sample: number | null;
+  actions: number;
+  builtAt: number;
+  body: Buffer;
 }
 
 type Route =
@@ -81,9 +104,17 @@ export class DashboardServer {
   private readonly tokenDigest: Buffer;
   private readonly maxBufferedBytes: number;
   private readonly maxClients: number;
+  /** Requests waiting for their turn; beyond, 503 (each waiting one holds its request and response). */
+  private readonly maxQueued: number;
   private ping: NodeJS.Timeout | null = null;
+  /** Number of the latest report: the `id:` of its snapshot event (0 before the first). */
+  private reportSeq = 0;
   private boundPort = 0;
   private closing: Promise<void> | null = null;
+  private readonly queue: Job[] = [];
+  /** Answers shared by the requests of a burst; emptied whenever no request waits. */
+  private readonly answers = new Map<'snapshot' | 'session', SharedAnswer>();
+  private draining = false;
 
   constructor(
     private readonly profiler: Profiler,
@@ -92,7 +123,8 @@ export class DashboardServer {
     this.rules = new RulesView(profiler);
     this.tokenDigest = digest(options.token);
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
-    this.maxClients = options.maxClients ?? 32;
+    this.maxClients = options.maxClients ?? 64;
+    this.maxQueued = options.maxQueued ?? 512;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
       socket.unref();
@@ -119,7 +151,7 @@ export class DashboardServer {
     });
     this.server.unref();
     this.boundPort = (this.server.address() as AddressInfo).port;
-    this.ping = setInterval(() => this.broadcastRaw(': ping\n\n'), this.options.pingMs ?? SSE_PING_MS);
+    this.ping = setInterval(() => this.broadcastRaw(PING), this.options.pingMs ?? SSE_PING_MS);
     this.ping.unref();
     // Read the rule files now, while the versions on disk are the ones in force.
     await this.rules.list().catch(() => undefined);
@@ -139,14 +171,30 @@ export class DashboardServer {
     return `${this.origin}/?${TOKEN_PARAM}=${encodeURIComponent(this.options.token)}`;
   }
 
+  /** Open SSE streams. */
   get clientCount(): number {
     return this.clients.size;
   }
 
-  /** Sends a snapshot to every SSE client (called at each report). */
+  /** Open TCP connections (streams, requests in flight, idle keep-alive). */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Number of the latest report (the `id:` of its snapshot event); 0 before the first. */
+  get reportId(): number {
+    return this.reportSeq;
+  }
+
+  /**
+   * Sends a snapshot to every SSE client (called at each report). Serialized and encoded once:
+   * every client is handed the same Buffer, so clients that fall behind share its memory.
+   */
   publishSnapshot(snapshot: Snapshot): void {
-    if (this.clients.size === 0 || this.closing) return;
-    this.broadcastRaw(event('snapshot', dashboardSnapshot(this.profiler, snapshot)));
+    if (this.closing) return;
+    const id = ++this.reportSeq;
+    if (this.clients.size === 0) return;
+    this.broadcastRaw(Buffer.from(event('snapshot', dashboardSnapshot(this.profiler, snapshot), id)));
   }
 
   /** Ends every SSE stream (after a last snapshot and `stopped`), closes the server and its connections. */
@@ -160,7 +208,7 @@ export class DashboardServer {
     this.ping = null;
     if (this.clients.size > 0) {
       const stopped: StoppedPayload = { sessionId: this.profiler.sessionId, t: Date.now() };
-      const last = event('snapshot', dashboardSnapshot(this.profiler)) + event('stopped', stopped);
+      const last = Buffer.from(event('snapshot', dashboardSnapshot(this.profiler), ++this.reportSeq) + event('stopped', stopped));
       const finished = [...this.clients].map(
         (client) =>
           new Promise<void>((resolve) => {
@@ -194,10 +242,61 @@ export class DashboardServer {
       if (rawPath === '/api' || rawPath.startsWith('/api/')) await this.api(req, res, rawPath, params);
       else await this.static(req, res, rawPath);
     } catch (error) {
-      if (error instanceof HttpError) sendError(res, error.status, error.message, error.headers);
-      else sendError(res, 500, `the dashboard failed to answer: ${describeError(error)}`);
+      answerError(res, error);
     }
   }
+
+  /** Runs `run` (the work of answering `res`) in the next turn with room; see TURN_BUDGET_MS. */
+  private defer(res: ServerResponse, run: () => void): void {
+    if (this.queue.length >= this.maxQueued) {
+      throw new HttpError(503, `the dashboard is busy (${this.maxQueued} requests waiting); try again in a moment`, { 'Retry-After': '1' });
+    }
+    this.queue.push({ res, run });
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  /**
+   * The JSON of a read that depends on the profiler's state only (snapshot, session), shared by
+   * the requests of a burst: rebuilt when a sample or an action came since, or after one sample
+   * interval (the session's `endedAt`, the snapshot's `uptimeMs`). A burst then costs one build
+   * per tick, not one per request.
+   */
+  private shared(name: 'snapshot' | 'session', build: () => unknown): Buffer {
+    const sample = this.profiler.store.latestTime();
+    const actions = this.profiler.actions.history().length;
+    const now = Date.now();
+    const known = this.answers.get(name);
+    if (known && known.sample === sample && known.actions === actions && now - known.builtAt < this.profiler.config.sampleIntervalMs) {
+      return known.body;
+    }
+    const body = Buffer.from(JSON.stringify(build()));
+    this.answers.set(name, { sample, actions, builtAt: now, body });
+    return body;
+  }
+
+  private readonly drain = (): void => {
+    const end = performance.now() + TURN_BUDGET_MS;
+    do {
+      const job = this.queue.shift(); // at most maxQueued long: shift is cheap enough
+      if (!job) break;
+      if (job.res.destroyed) continue; // the client left while waiting
+      try {
+        job.run();
+      } catch (error) {
+        answerError(job.res, error);
+      }
+    } while (performance.now() < end);
+    if (this.queue.length === 0) {
+      this.draining = false;
+      this.answers.clear(); // a session can be megabytes: not kept once the burst is over
+    } else {
+      // After this check phase: the timers that came due and the I/O that arrived, then more.
+      setImmediate(this.drain);
+    }
+  };
 
   /**
    * On loopback, the Host header must name this server (a DNS-rebinding page would send its own
@@ -271,23 +370,27 @@ export class DashboardServer {
     const tokenSource = this.checkToken(req, params, writes || this.options.readsNeedToken);
     this.checkOrigin(req, writes, tokenSource);
 
+    // Reads build their answer in a turn (defer): the checks above are cheap and answered at once.
+    const head = method === 'HEAD';
     switch (route.name) {
       case 'snapshot':
-        return sendJson(res, 200, dashboardSnapshot(this.profiler), method === 'HEAD');
+        return this.defer(res, () => sendJson(res, 200, this.shared('snapshot', () => dashboardSnapshot(this.profiler)), head));
       case 'session': {
         const headers: Record<string, string> = {};
         if (params.get('download') === '1') {
           const name = this.profiler.sessionId.replace(/[^A-Za-z0-9._-]/g, '_') || 'session';
           headers['Content-Disposition'] = `attachment; filename="${name}.json"`;
         }
-        return sendJson(res, 200, this.profiler.session(), method === 'HEAD', headers);
+        return this.defer(res, () => sendJson(res, 200, this.shared('session', () => this.profiler.session()), head, headers));
       }
-      case 'rules':
-        return sendJson(res, 200, await this.rules.list(), method === 'HEAD');
+      case 'rules': {
+        const rules = await this.rules.list();
+        return this.defer(res, () => sendJson(res, 200, rules, head));
+      }
       case 'history':
-        return sendJson(res, 200, this.history(params), method === 'HEAD');
+        return this.defer(res, () => sendJson(res, 200, this.history(params), head));
       case 'events':
-        return this.events(req, res, method === 'HEAD');
+        return this.defer(res, () => this.events(req, res, head));
       case 'action':
         return this.runAction(req, res, route.id);
     }
@@ -391,7 +494,10 @@ export class DashboardServer {
       pid: process.pid,
       readsNeedToken: this.options.readsNeedToken,
     };
-    this.send(client, `retry: ${SSE_RETRY_MS}\n\n${event('hello', hello)}${event('snapshot', dashboardSnapshot(this.profiler))}`);
+    // The snapshot carries the latest report's id: a client that sees id n + 1 next missed nothing.
+    const snapshot = this.shared('snapshot', () => dashboardSnapshot(this.profiler));
+    const opening = `retry: ${SSE_RETRY_MS}\n\n${event('hello', hello)}id: ${this.reportSeq}\nevent: snapshot\ndata: `;
+    this.send(client, Buffer.concat([Buffer.from(opening), snapshot, EVENT_END]));
   }
 
   private async runAction(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
@@ -411,17 +517,17 @@ export class DashboardServer {
       if (isLoadlightError(error) && error.code === 'ACTION_NOT_FOUND') throw new HttpError(404, error.message);
       throw error;
     }
-    this.broadcastRaw(event('action', record));
+    this.broadcastRaw(Buffer.from(event('action', record)));
     const body: ActionResponse = { record };
     sendJson(res, 200, body, false);
   }
 
-  private broadcastRaw(chunk: string): void {
+  private broadcastRaw(chunk: Buffer): void {
     for (const client of this.clients) this.send(client, chunk);
   }
 
   /** Writes to one client; a client that does not read (its buffer over the limit) is dropped. */
-  private send(client: Client, chunk: string): void {
+  private send(client: Client, chunk: string | Buffer): void {
     const { res } = client;
     if (res.destroyed || res.writableEnded) {
       this.clients.delete(client);
@@ -435,9 +541,10 @@ export class DashboardServer {
   }
 }
 
-function event(name: SseEventName, data: unknown): string {
+/** One SSE event; `id` (snapshots: the report's number) lets a client check it missed none. */
+function event(name: SseEventName, data: unknown, id?: number): string {
   // JSON.stringify escapes line breaks inside strings: the data fits on one `data:` line.
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** Reads and checks the optional JSON body of an action request. */
@@ -473,8 +580,9 @@ async function readActionBody(req: IncomingMessage): Promise<{ recommendation?: 
   return recommendation === undefined ? {} : { recommendation };
 }
 
+/** Answers JSON: `data` serialized, or a Buffer that already holds it. */
 function sendJson(res: ServerResponse, status: number, data: unknown, head: boolean, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(data);
+  const body = Buffer.isBuffer(data) ? data : JSON.stringify(data);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
@@ -483,6 +591,12 @@ function sendJson(res: ServerResponse, status: number, data: unknown, head: bool
     ...headers,
   });
   res.end(head ? undefined : body);
+}
+
+/** Answers an error thrown while handling `res`: an HttpError with its status, anything else 500. */
+function answerError(res: ServerResponse, error: unknown): void {
+  if (error instanceof HttpError) sendError(res, error.status, error.message, error.headers);
+  else sendError(res, 500, `the dashboard failed to answer: ${describeError(error)}`);
 }
 
 function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
