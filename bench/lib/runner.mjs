@@ -79,6 +79,41 @@ export function runGroup(entry, group, quick) {
 }
 
 /**
+ * The order groups run in: one at a time, except consecutive `concurrent` groups, which run
+ * together, at most `cores` at once.
+ * @param {Group[]} groups
+ * @param {number} cores
+ * @returns {Group[][]}
+ */
+export function groupBatches(groups, cores) {
+  /** @type {Group[][]} */
+  const batches = [];
+  for (const group of groups) {
+    const last = batches.at(-1);
+    if (group.concurrent && last?.[0].concurrent && last.length < Math.max(1, cores)) last.push(group);
+    else batches.push([group]);
+  }
+  return batches;
+}
+
+/**
+ * A group with `sameAs` whose group ran earlier in this run: that result (through `adapt`), with a
+ * note saying where it comes from. Null otherwise: the group has no `sameAs`, or its group did not
+ * run in this run or failed (then this one runs itself).
+ * @param {Group} group
+ * @param {Map<string, GroupResult>} ran results of this run so far, by `<topic>/<group>`
+ * @returns {GroupResult | null}
+ */
+export function reusedResult(group, ran) {
+  if (!group.sameAs) return null;
+  const { topic, group: id, adapt } = group.sameAs;
+  const source = ran.get(`${topic}/${id}`);
+  if (!source) return null;
+  const result = adapt ? adapt(source) : source;
+  return { ...result, notes: [...(result.notes ?? []), `measured once in this run, by ${topic} > ${id} (the same group): its figures, not a second process`] };
+}
+
+/**
  * Turns the groups' results into a topic result (comparisons, notes, errors).
  * @param {Topic} topic
  * @param {Array<{ group: string, result?: GroupResult, error?: string }>} outcomes
@@ -151,6 +186,23 @@ export function hostInfo() {
     memoryMb: Math.round(os.totalmem() / 2 ** 20),
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * CPU seconds (user + system) of this process's finished children, their own children included
+ * (Linux: cutime + cstime of /proc/self/stat); null elsewhere. The difference around a group is
+ * the CPU it used: on a shared machine, wall time alone says little about what a group costs.
+ * @returns {number | null}
+ */
+export function childrenCpuSeconds() {
+  try {
+    const text = readFileSync('/proc/self/stat', 'latin1');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of proc(5), counted from the state (field 3) at index 0; USER_HZ = 100.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureTopic } from './fixtures/topic.js';
-import { assembleTopic, discoverTopics, runGroup, writeResults } from './runner.mjs';
+import { assembleTopic, childrenCpuSeconds, discoverTopics, groupBatches, reusedResult, runGroup, writeResults } from './runner.mjs';
 import type { GroupResult, Topic } from './topic.mjs';
 
 const dirs: string[] = [];
@@ -53,6 +53,56 @@ describe('assembleTopic', () => {
     expect(result.notes).toEqual(['one: same note', 'three: same note', 'derived from one, three']);
     expect(result.method).toBe('15 rounds (quick)');
     expect(Object.keys(result.raw)).toEqual(['one', 'three']);
+  });
+});
+
+describe('reusedResult', () => {
+  const load = async () => ({ run: () => groupResult() });
+  it('takes the result of the same group from earlier in the run, through adapt, and says so', () => {
+    const source = groupResult();
+    const ran = new Map([['hot-path/module-count-1', source]]);
+    const group = {
+      id: 'module-count-1',
+      load,
+      sameAs: { topic: 'hot-path', group: 'module-count-1', adapt: (r: GroupResult) => ({ measured: r.measured, notes: r.notes, comparisons: [] }) },
+    };
+    const result = reusedResult(group, ran);
+    expect(result?.measured).toBe(source.measured);
+    expect(result?.comparisons).toEqual([]);
+    expect(result?.notes).toEqual(['same note', 'same note', 'measured once in this run, by hot-path > module-count-1 (the same group): its figures, not a second process']);
+    // the source result is left as it was (its own topic shows it)
+    expect(source.comparisons).toHaveLength(1);
+    expect(source.notes).toHaveLength(2);
+  });
+
+  it('runs the group itself when it has no sameAs, or that group did not run (or failed) in this run', () => {
+    const ran = new Map([['hot-path/other', groupResult()]]);
+    expect(reusedResult({ id: 'g', load }, ran)).toBeNull();
+    expect(reusedResult({ id: 'g', load, sameAs: { topic: 'hot-path', group: 'module-count-1' } }, ran)).toBeNull();
+  });
+});
+
+describe('groupBatches', () => {
+  const load = async () => ({ run: () => groupResult() });
+  const g = (id: string, concurrent?: boolean) => ({ id, load, ...(concurrent === undefined ? {} : { concurrent }) });
+  it('runs groups one at a time, except consecutive concurrent ones, at most as many as the cores', () => {
+    const groups = [g('a'), g('b', true), g('c', true), g('d', true), g('e'), g('f', true), g('g', false), g('h', true)];
+    expect(groupBatches(groups, 2).map((batch) => batch.map((group) => group.id).join('+'))).toEqual(['a', 'b+c', 'd', 'e', 'f', 'g', 'h']);
+    expect(groupBatches(groups, 4).map((batch) => batch.map((group) => group.id).join('+'))).toEqual(['a', 'b+c+d', 'e', 'f', 'g', 'h']);
+    expect(groupBatches(groups, 1).every((batch) => batch.length === 1)).toBe(true);
+    expect(groupBatches(groups, 0).every((batch) => batch.length === 1)).toBe(true);
+  });
+});
+
+describe('childrenCpuSeconds', () => {
+  it.runIf(process.platform === 'linux')('counts the CPU of a finished child process', async () => {
+    const before = childrenCpuSeconds() ?? Number.NaN;
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, ['-e', 'const end = Date.now() + 300; while (Date.now() < end);']);
+    const used = (childrenCpuSeconds() ?? Number.NaN) - before;
+    // 0.3 s of busy loop, counted in 10 ms ticks (and node's own start-up on top)
+    expect(used).toBeGreaterThanOrEqual(0.2);
+    expect(used).toBeLessThan(30);
   });
 });
 

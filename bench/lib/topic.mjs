@@ -42,6 +42,20 @@
  * @property {Record<string, unknown>} [params] handed to `run`: one module file can serve several groups
  * @property {string[]} [execArgv] extra node flags for this group's child (`--expose-gc` is always on)
  * @property {number} [timeoutMs] default 120 s (quick) / 300 s (full)
+ * @property {boolean} [concurrent] its figures do not depend on time (MB after a gc, sizes): it
+ *   runs at the same time as the topic's next groups that say so too, as many at once as the
+ *   machine has cores (bench/lib/runner.mjs `groupBatches`)
+ * @property {SameAs} [sameAs] the same measurement as a group of another topic (the same module
+ *   and params): when that group ran earlier in this run, its result is taken rather than measured
+ *   a second time (bench/lib/runner.mjs `reusedResult`); run on its own, this group runs itself
+ */
+
+/**
+ * @typedef {object} SameAs
+ * @property {string} topic
+ * @property {string} group
+ * @property {(result: GroupResult) => GroupResult} [adapt] what this group makes of that result
+ *   (the same as its own `run` makes of the shared module's; it must not change its argument)
  */
 
 /**

@@ -23,12 +23,29 @@ export default defineTopic({
     `per call: ns/op as in hot-path (median of ${settings.rounds} rounds); ticks: wall ms of whole ticks (median of ${quick ? 15 : 100} per count); ` +
     `events: ns per event over ${quick ? '0.2 s' : '2 x 1 s'} per rate; ± half the IQR. One node process per group${quick ? '. Quick run: rough figures' : ''}.`,
   groups: [
-    ...EVENT_MODULE_COUNTS.map((modules) => ({ id: `module-count-${modules}`, load: () => import('./scaling/per-call.mjs'), params: { modules } })),
+    // The hot-path topic's groups of the same name (the same module and params): measured once in
+    // a run of both topics, and run here when this topic runs without that one.
+    ...EVENT_MODULE_COUNTS.map((modules) => ({
+      id: `module-count-${modules}`,
+      load: () => import('./scaling/per-call.mjs'),
+      params: { modules },
+      sameAs: { topic: 'hot-path', group: `module-count-${modules}`, adapt: perCallResult },
+    })),
     { id: 'ticks', load: () => import('./scaling/tick.mjs') },
     ...EVENT_MODULE_COUNTS.map((modules) => ({ id: `events-${modules}`, load: () => import('./scaling/events.mjs'), params: { modules } })),
   ],
   derive: (results) => ({ comparisons: [moduleGrowth(results), ...RATES.map((rate) => eventGrowth(results, rate))] }),
 });
+
+/**
+ * What this topic keeps of the hot-path module group's result: its figures and notes; its
+ * per-count tables stay in the hot-path topic, this one shows their growth (moduleGrowth).
+ * @param {GroupResult} result
+ * @returns {GroupResult}
+ */
+export function perCallResult(result) {
+  return { measured: result.measured, notes: result.notes, comparisons: [] };
+}
 
 /** The kind of event whose cost could depend on the modules: the profiled module call (kind 3). */
 const MODULE_KIND = 3;

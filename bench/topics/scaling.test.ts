@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildComparison, type Comparison } from '../lib/results.mjs';
 import type { GroupResult } from '../lib/topic.mjs';
-import { EVENT_GROWTH_BOUND, eventGrowth } from './scaling.mjs';
+import hotPath from './hot-path.mjs';
+import scaling, { EVENT_GROWTH_BOUND, eventGrowth, perCallResult } from './scaling.mjs';
 import { due, eventFigures, RATES, share } from './scaling/events.mjs';
 import { PER_METRIC_BOUND, tickFigures } from './scaling/tick.mjs';
 
@@ -12,6 +13,24 @@ function built(result: GroupResult): Comparison[] {
 }
 
 const rows = (c: Comparison) => c.rows.map((r) => [r.id, r.value === null ? null : Number(r.value.toFixed(3)), r.ratio === null ? null : Number(r.ratio.toFixed(3)), r.verdict]);
+
+describe('per-call groups', () => {
+  it('are the hot-path groups of the same name and params, and keep their figures and notes, not their tables', () => {
+    const perCall = scaling.groups.filter((g) => g.id.startsWith('module-count-'));
+    expect(perCall.map((g) => g.id)).toEqual(['module-count-1', 'module-count-100', 'module-count-10000']);
+    for (const group of perCall) {
+      expect(group.sameAs).toMatchObject({ topic: hotPath.id, group: group.id });
+      expect(hotPath.groups.find((g) => g.id === group.id)?.params).toEqual(group.params);
+    }
+    const result: GroupResult = {
+      measured: [{ id: 'profileModule', label: 'p', who: 'loadlight', unit: 'ns/op', median: 80, spread: 0 }],
+      comparisons: [{ id: 'module-1', title: 't', baseline: 'profileModule', cases: ['profileModule'] }],
+      notes: ['n'],
+    };
+    expect(perCallResult(result)).toEqual({ measured: result.measured, notes: ['n'], comparisons: [] });
+    expect(result.comparisons).toHaveLength(1);
+  });
+});
 
 describe('events: the schedule', () => {
   it('deals events to the kinds in turn, whatever the burst boundaries', () => {
