@@ -5,7 +5,7 @@ import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js'
 import { describeError, LoadlightError } from './errors.js';
 import { callTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
 import { RulesStage } from './rules/index.js';
-import { buildSession, type SessionRecords } from './session.js';
+import { buildSession, recommendationRecord, type SessionRecords } from './session.js';
 import { Store } from './store.js';
 import type {
   ActiveAlert,
@@ -638,18 +638,7 @@ export class Profiler {
         seen.message = recommendation.message;
         seen.evidence = recommendation.evidence;
       } else {
-        this.records.recommendations.set(key, {
-          id: recommendation.id,
-          priority: recommendation.priority,
-          message: recommendation.message,
-          module: recommendation.module ?? null,
-          rule: recommendation.evidence.rule,
-          action: recommendation.action ?? null,
-          firstSeen: at,
-          lastSeen: at,
-          count: 1,
-          evidence: recommendation.evidence,
-        });
+        this.records.recommendations.set(key, recommendationRecord(recommendation, at));
       }
     }
     for (const transition of evaluation.transitions) {

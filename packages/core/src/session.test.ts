@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLoadlightError } from './errors.js';
-import { buildSession, encodeSeries, SeriesSummarizer, sessionSeries, validateSession } from './session.js';
+import { buildSession, encodeSeries, SeriesEncoder, SeriesSummarizer, sessionSeries, validateSession } from './session.js';
 import { statistics, Store } from './store.js';
 import type { MetricDeclaration, ResolvedConfig, SessionProfile, SessionSeries } from './types.js';
 
@@ -71,6 +71,8 @@ function config(): ResolvedConfig {
     reportIntervalMs: 10_000,
     maxSamples: 50,
     collectTimeoutMs: 1000,
+    lifecycleTimeoutMs: 10_000,
+    maxConsecutiveFaults: 5,
     windowSeconds: 60,
     plugins: [],
     reporters: [],
@@ -228,6 +230,67 @@ describe('encodeSeries', () => {
 
   it('writes infinities, which JSON cannot hold, as missing', () => {
     expect(encodeSeries(Float64Array.from([1, Infinity, 2, -Infinity, NaN]), 5)).toEqual([1, null, 2, null, null]);
+  });
+});
+
+describe('SeriesEncoder', () => {
+  /** One encoder for every run: its scratch buffers reused and grown. */
+  const encoder = new SeriesEncoder(4);
+  const reference = new SeriesSummarizer(4);
+  const expectSameAsReference = (series: Array<number | null>) => {
+    const values = Float64Array.from(series, (v) => v ?? Number.NaN);
+    const n = values.length;
+    const fused = encoder.encode(values, n, true);
+    const summary = reference.summarize(values, true);
+    expect(fused.stats).toEqual(summary.stats);
+    expect(Object.is(fused.total, summary.total)).toBe(true);
+    expect(fused.series).toEqual(encodeSeries(values, n));
+    expect(encoder.encode(values, n, false).series).toBeNull();
+    // Told that no value is -0 (as a Store's are not), the same when none is.
+    if (!series.some((v) => Object.is(v, -0))) expect(encoder.encode(values, n, true, false)).toEqual(fused);
+  };
+  // Series made of runs (values repeated, gaps), as a store's are, and noise.
+  const runsOf = (value: fc.Arbitrary<number>, maxRun: number, maxRuns: number) =>
+    fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) }), fc.integer({ min: 1, max: maxRun })), { maxLength: maxRuns }).map((runs) => runs.flatMap(([v, k]) => new Array<number | null>(k).fill(v)));
+
+  it('gives what SeriesSummarizer and encodeSeries give, for any doubles (NaN, infinities, -0 included)', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1, 2.5, Infinity));
+    fc.assert(fc.property(fc.oneof(series(value), runsOf(value, 20, 60)), (s) => expectSameAsReference(s)), { numRuns: 500 });
+  });
+
+  it('... for whole numbers and values at a unit resolution, in runs long and short (every percentile path)', () => {
+    const value = fc.oneof(
+      fc.integer({ min: -5, max: 60 }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.integer({ min: -1_000_000, max: 100_000_000 }).map((k) => k / 1000),
+      fc.double({ min: 1, max: 1 + 1e-12, noNaN: true }),
+      fc.double({ min: 0, max: 40, noNaN: true }).map(Math.exp),
+    );
+    fc.assert(fc.property(fc.oneof(series(value, 4000), runsOf(value, 50, 400), runsOf(value, 3, 2000)), (s) => expectSameAsReference(s)), { numRuns: 200 });
+  });
+
+  it('... for a full ring of each kind of metric (gauge, counter, mostly idle, memory read every 30 s)', () => {
+    const kinds = [
+      series(fc.double({ min: 0, max: 100, noNaN: true }), 3600),
+      series(fc.integer({ min: 0, max: 49 }), 3600),
+      runsOf(fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }), 40, 300),
+      runsOf(fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 1000), 30, 120),
+      runsOf(fc.double({ min: 0, max: 1e-9, noNaN: true }), 4, 1500),
+    ];
+    for (const kind of kinds) fc.assert(fc.property(kind, (s) => expectSameAsReference(s)), { numRuns: 15 });
+  });
+
+  it('handles the simple cases', () => {
+    expectSameAsReference([]);
+    expectSameAsReference([null, null]);
+    expectSameAsReference([3, null, 1, 2]);
+    expectSameAsReference([0, -0, 0]);
+    const values = Float64Array.from([1.25, 1.25, 1.25, 1.25, 1.25, 1.25, 2, NaN]);
+    expect(encoder.encode(values, 8, true)).toEqual({
+      stats: { count: 7, min: 1.25, max: 2, mean: 9.5 / 7, p50: 1.25, p95: 2, p99: 2, last: 2 },
+      total: 9.5,
+      series: { runs: [6, 1, 1], v: [1.25, 2, null] },
+    });
   });
 });
 

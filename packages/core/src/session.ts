@@ -12,6 +12,7 @@ import type {
   MetricStatistics,
   ModuleProfile,
   Overhead,
+  Recommendation,
   ResolvedConfig,
   SessionAlert,
   SessionProfile,
@@ -23,6 +24,22 @@ import { compileSchema, formatAjvErrors } from './validate.js';
 export interface SessionRecords {
   recommendations: Map<string, SessionRecommendation>;
   alerts: SessionAlert[];
+}
+
+/** A recommendation first seen at `at` (an ISO time), as the session records it. */
+export function recommendationRecord(recommendation: Recommendation, at: string): SessionRecommendation {
+  return {
+    id: recommendation.id,
+    priority: recommendation.priority,
+    message: recommendation.message,
+    module: recommendation.module ?? null,
+    rule: recommendation.evidence.rule,
+    action: recommendation.action ?? null,
+    firstSeen: at,
+    lastSeen: at,
+    count: 1,
+    evidence: recommendation.evidence,
+  };
 }
 
 export interface SessionInput {
@@ -420,6 +437,438 @@ export function encodeSeries(values: Float64Array, n: number): SessionSeries {
   return out;
 }
 
+/** Not a bucket (`bucketOf` of a missing run): histograms have at most MAX_BUCKETS. */
+const NO_BUCKET = 65_535;
+
+const FORM_DENSE = 0;
+const FORM_SPARSE = 1;
+const FORM_RUNS = 2;
+
+/** A series' statistics and total (see `SeriesSummary`) and, unless computed, its session form. */
+export interface EncodedSeries extends SeriesSummary {
+  series: SessionSeries | null;
+}
+
+/**
+ * `SeriesSummarizer.summarize(values, true)` and `encodeSeries(values, n)` at once, from the
+ * series' runs (rows of one value, or missing): one pass over the rows finds them and adds the
+ * sum, row by row as `summarize` does; the statistics, each form's length and the chosen form are
+ * then worked out from the runs (a counter or a mostly idle metric has far fewer runs than rows).
+ * Percentiles are nearest-rank over the runs weighted by their lengths (a histogram of run values,
+ * as `SeriesSummarizer` does with rows). A series holding an infinity or -0 goes to the two
+ * reference functions, so that every result is identical to theirs. Scratch buffers are reused.
+ */
+export class SeriesEncoder {
+  private readonly reference: SeriesSummarizer;
+  /** Run r: rows [starts[r], starts[r + 1]) hold heads[r] (NaN: missing). */
+  private starts: Int32Array;
+  private heads: Float64Array;
+  /** The present runs: value and length, reordered while percentiles are selected. */
+  private values: Float64Array;
+  private weights: Int32Array;
+  private gatheredValues: Float64Array;
+  private gatheredWeights: Int32Array;
+  private bucketOf: Uint16Array;
+  private readonly counts = new Int32Array(MAX_BUCKETS);
+  private exact = false;
+  /** Rows, for the rare bucket that histogram levels cannot split. */
+  private rows: Float64Array;
+
+  constructor(capacity = 0) {
+    this.reference = new SeriesSummarizer(capacity);
+    this.starts = new Int32Array(capacity + 1);
+    this.heads = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+    this.weights = new Int32Array(capacity);
+    this.gatheredValues = new Float64Array(3 * capacity);
+    this.gatheredWeights = new Int32Array(3 * capacity);
+    this.bucketOf = new Uint16Array(capacity);
+    this.rows = new Float64Array(capacity);
+  }
+
+  private words: { of: Float64Array | null; view: Int32Array; byteOrder: number } = { of: null, view: new Int32Array(0), byteOrder: 1 };
+
+  /** An Int32Array over the bytes of `values` (kept for the next call with the same array). */
+  private wordsOf(values: Float64Array): { view: Int32Array; byteOrder: number } {
+    const words = this.words;
+    if (words.of !== values) {
+      words.of = values;
+      words.view = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+      // Which of a double's two words holds its sign: the second on a little-endian machine.
+      words.byteOrder = new Int32Array(Float64Array.of(-0).buffer)[1] !== 0 ? 1 : 0;
+    }
+    return words;
+  }
+
+  /** Σ digits(i) for i < m, for every m <= n: the text of sparse row indices. */
+  private digitSums = new Int32Array(1);
+
+  private grow(n: number): void {
+    if (this.digitSums.length < n + 1) {
+      this.digitSums = new Int32Array(n + 1);
+      for (let m = 1; m <= n; m++) this.digitSums[m] = this.digitSums[m - 1]! + digits(m - 1);
+    }
+    if (n <= this.heads.length) return;
+    this.starts = new Int32Array(n + 1);
+    this.heads = new Float64Array(n);
+    this.values = new Float64Array(n);
+    this.weights = new Int32Array(n);
+    this.gatheredValues = new Float64Array(3 * n);
+    this.gatheredWeights = new Int32Array(3 * n);
+    this.bucketOf = new Uint16Array(n);
+    this.rows = new Float64Array(n);
+  }
+
+  /**
+   * The statistics and total of `values[0..n)` (NaN: missing) and, with `encode`, its session
+   * series in the shortest form (else `series` is null). `signedZeros: false` says that no value
+   * is -0 (a Store's values: it holds -0 as 0), which spares looking for one.
+   */
+  encode(values: Float64Array, n: number, encode: boolean, signedZeros = true): EncodedSeries {
+    this.grow(n);
+    // The high 32 bits of each value: those of -0 are not 0 (those of 0 are).
+    const words = this.wordsOf(values);
+    const high = words.byteOrder;
+    const bits = words.view;
+    const digitSums = this.digitSums;
+    // The forms' lengths (see `form`): row index text, run length text, missing runs, and the
+    // value text a run writes once where the other forms write it on each row.
+    let indexText = 0;
+    let runText = 0;
+    let missingRuns = 0;
+    let repeated = 0;
+    const starts = this.starts;
+    const heads = this.heads;
+    let runs = 0;
+    let present = 0;
+    let presentRuns = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let last = Number.NaN;
+    let special = false;
+    let i = 0;
+    while (i < n) {
+      const x = values[i]!;
+      let j = i + 1;
+      starts[runs] = i;
+      heads[runs++] = x;
+      if (x === x) {
+        while (j < n && values[j] === x) j++;
+        const length = j - i;
+        if (encode) {
+          runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
+          if (length > 1) repeated += (length - 1) * numberText(x);
+        }
+        presentRuns++;
+        present += length;
+        // Row by row, as `summarize` adds them (the same rounding); whole numbers add exactly
+        // (below 2^53), so at once. 0 changes nothing (-0 is sent to the reference below).
+        if (x !== 0) {
+          if (length > 1 && sum === Math.floor(sum) && x === Math.floor(x) && Math.abs(sum) + Math.abs(x) * length < 2 ** 53) sum += x * length;
+          else for (let q = i; q < j; q++) sum += x;
+          // An infinity: not finite.
+          if (x - x !== 0) special = true;
+        } else if (signedZeros) {
+          // -0 equals 0, so may hide in a run of zeros.
+          for (let q = i; q < j; q++) if (bits[2 * q + high] !== 0) special = true;
+        }
+        if (x < min) min = x;
+        if (x > max) max = x;
+        last = x;
+      } else {
+        while (j < n && values[j] !== values[j]) j++;
+        if (encode) {
+          const length = j - i;
+          runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
+          missingRuns++;
+        }
+      }
+      i = j;
+    }
+    starts[runs] = n;
+    if (special) {
+      const summary = this.reference.summarize(values.subarray(0, n), true);
+      return { stats: summary.stats, total: summary.total, series: encode ? encodeSeries(values, n) : null };
+    }
+    const total = sum;
+    let stats: MetricStatistics;
+    if (present === 0) {
+      stats = { count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null };
+    } else {
+      stats = { count: present, min, max, mean: sum / present, p50: min, p95: min, p99: min, last };
+      if (min !== max) this.percentiles(stats, runs, presentRuns, present, min, max);
+    }
+    if (!encode) return { stats, total, series: null };
+    // Each form's text less the text of every present value: see `encodeSeries`. The row index
+    // text is counted only when the sparse form could be the shortest (each index is a digit at
+    // least): no other choice depends on it.
+    const dense = n === 0 ? 2 : n + 1 + 4 * (n - present);
+    if (present > 0 && 14 + 3 * present < dense) {
+      for (let r = 0; r < runs; r++) if (heads[r] === heads[r]) indexText += digitSums[starts[r + 1]!]! - digitSums[starts[r]!]!;
+    } else {
+      indexText = present;
+    }
+    const sparse = present === 0 ? 16 : 14 + indexText + 2 * present;
+    const runsForm = n === 0 ? 18 : 16 + runText + 2 * runs + 4 * missingRuns - repeated;
+    const form = runsForm < dense && runsForm < sparse ? FORM_RUNS : sparse < dense ? FORM_SPARSE : FORM_DENSE;
+    return { stats, total, series: this.form(form, n, runs, present, missingRuns) };
+  }
+
+  /**
+   * Sets the nearest-rank p50, p95 and p99 of the `runs` runs found by `encode` (`count` of them
+   * present, of `rows` rows in all), min < max.
+   */
+  private percentiles(stats: MetricStatistics, runs: number, count: number, rows: number, min: number, max: number): void {
+    const k50 = rankIndex(0.5, rows);
+    const k95 = rankIndex(0.95, rows);
+    const k99 = rankIndex(0.99, rows);
+    const heads = this.heads;
+    const starts = this.starts;
+    if (count <= SMALL_RANGE) {
+      // A few present runs: (value, length) pairs, sorted.
+      const values = this.values;
+      const weights = this.weights;
+      let k = 0;
+      for (let r = 0; r < runs; r++) {
+        const x = heads[r]!;
+        if (x !== x) continue;
+        values[k] = x;
+        weights[k++] = starts[r + 1]! - starts[r]!;
+      }
+      sortPairs(values, weights, 0, count);
+      stats.p50 = valueAtRank(values, weights, 0, count, k50);
+      stats.p95 = valueAtRank(values, weights, 0, count, k95);
+      stats.p99 = valueAtRank(values, weights, 0, count, k99);
+      return;
+    }
+    this.bucketRuns(runs, count, min, max);
+    const counts = this.counts;
+    let b = 0;
+    let below = 0;
+    while (below + counts[b]! <= k50) below += counts[b++]!;
+    const b50 = b;
+    const below50 = below;
+    while (below + counts[b]! <= k95) below += counts[b++]!;
+    const b95 = b;
+    const below95 = below;
+    while (below + counts[b]! <= k99) below += counts[b++]!;
+    const b99 = b;
+    const below99 = below;
+    if (this.exact) {
+      stats.p50 = min + b50;
+      stats.p95 = min + b95;
+      stats.p99 = min + b99;
+      return;
+    }
+    // The runs of the (at most three) buckets, each into its own third of the scratch, in one pass.
+    const bucketOf = this.bucketOf;
+    const gv = this.gatheredValues;
+    const gw = this.gatheredWeights;
+    const at50 = 0;
+    const at95 = b95 === b50 ? at50 : count;
+    const at99 = b99 === b95 ? at95 : 2 * count;
+    let w50 = at50;
+    let w95 = at95;
+    let w99 = at99;
+    for (let r = 0; r < runs; r++) {
+      const bi = bucketOf[r];
+      let w: number;
+      if (bi === b50) w = w50++;
+      else if (bi === b95) w = w95++;
+      else if (bi === b99) w = w99++;
+      else continue;
+      gv[w] = heads[r]!;
+      gw[w] = starts[r + 1]! - starts[r]!;
+    }
+    // A bucket holding two of the ranks is one segment.
+    const end95 = b95 === b50 ? w50 : w95;
+    const end99 = b99 === b95 ? end95 : w99;
+    stats.p50 = this.kth(gv, gw, at50, w50 - at50, k50 - below50);
+    stats.p95 = this.kth(gv, gw, at95, end95 - at95, k95 - below95);
+    stats.p99 = this.kth(gv, gw, at99, end99 - at99, k99 - below99);
+  }
+
+  /**
+   * `bucket` over the runs found by `encode` (`count` of them present): `bucketOf[r]` for run r,
+   * NO_BUCKET for a missing one.
+   */
+  private bucketRuns(runs: number, count: number, min: number, max: number): void {
+    const heads = this.heads;
+    const starts = this.starts;
+    const range = max - min;
+    const stepwise = range < MAX_BUCKETS && range < 2 * count && Number.isInteger(min) && Number.isInteger(max);
+    const buckets = stepwise ? Math.floor(range) + 1 : Math.min(MAX_BUCKETS, count);
+    const scale = stepwise ? 1 : buckets / range;
+    const top = buckets - 1;
+    const counts = this.counts;
+    const bucketOf = this.bucketOf;
+    counts.fill(0, 0, buckets);
+    let exact = stepwise;
+    for (let r = 0; r < runs; r++) {
+      const v = heads[r]!;
+      if (v !== v) {
+        bucketOf[r] = NO_BUCKET;
+        continue;
+      }
+      let b = ((v - min) * scale) | 0;
+      if (b > top) b = top;
+      bucketOf[r] = b;
+      counts[b]! += starts[r + 1]! - starts[r]!;
+      if (exact && min + b !== v) exact = false;
+    }
+    this.exact = exact;
+  }
+
+  /**
+   * Weighted histogram of the runs [from, from + count) over [min, max] (min < max, finite):
+   * `bucketOf[r - from]`, `counts[b]` (rows). The bucket of a value never decreases as it grows.
+   */
+  private bucket(values: Float64Array, weights: Int32Array, from: number, count: number, min: number, max: number): void {
+    const range = max - min;
+    const stepwise = range < MAX_BUCKETS && range < 2 * count && Number.isInteger(min) && Number.isInteger(max);
+    const buckets = stepwise ? Math.floor(range) + 1 : Math.min(MAX_BUCKETS, count);
+    const scale = stepwise ? 1 : buckets / range;
+    const top = buckets - 1;
+    const counts = this.counts;
+    const bucketOf = this.bucketOf;
+    counts.fill(0, 0, buckets);
+    let exact = stepwise;
+    for (let r = 0; r < count; r++) {
+      const v = values[from + r]!;
+      let b = ((v - min) * scale) | 0;
+      if (b > top) b = top;
+      bucketOf[r] = b;
+      counts[b]! += weights[from + r]!;
+      if (exact && min + b !== v) exact = false;
+    }
+    this.exact = exact;
+  }
+
+  /** The value of rank k (0-based, by rows) among the runs [from, from + count); reorders them. */
+  private kth(values: Float64Array, weights: Int32Array, from: number, count: number, k: number): number {
+    for (let level = 0; count > SMALL_RANGE && level < MAX_LEVELS; level++) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (let r = from; r < from + count; r++) {
+        const v = values[r]!;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (min === max) return min;
+      if (!Number.isFinite(MAX_BUCKETS / (max - min))) break;
+      this.bucket(values, weights, from, count, min, max);
+      const counts = this.counts;
+      let b = 0;
+      let below = 0;
+      while (below + counts[b]! <= k) below += counts[b++]!;
+      if (this.exact) return min + b;
+      // Move that bucket's runs to the front of the range, and look only there.
+      const bucketOf = this.bucketOf;
+      let w = from;
+      for (let r = 0; r < count; r++) {
+        if (bucketOf[r] !== b) continue;
+        const v = values[w]!;
+        const q = weights[w]!;
+        values[w] = values[from + r]!;
+        weights[w++] = weights[from + r]!;
+        values[from + r] = v;
+        weights[from + r] = q;
+      }
+      count = w - from;
+      k -= below;
+    }
+    if (count <= SMALL_RANGE) {
+      sortPairs(values, weights, from, count);
+      return valueAtRank(values, weights, from, count, k);
+    }
+    // Values too close for histograms: the rows themselves, by quickselect.
+    const rows = this.rows;
+    let m = 0;
+    for (let r = from; r < from + count; r++) rows.fill(values[r]!, m, (m += weights[r]!));
+    return quickselect(rows, 0, m - 1, k);
+  }
+
+  /** The runs found by `encode` as a session series of form `form` (as `encodeSeries` writes it). */
+  private form(form: number, n: number, runs: number, present: number, missingRuns: number): SessionSeries {
+    const starts = this.starts;
+    const heads = this.heads;
+    // Arrays of numbers only and arrays holding nulls are made at different places: V8 then
+    // allocates each in its final kind (doubles unboxed where no null is), without conversions.
+    if (form === FORM_RUNS) {
+      const lengths = new Array<number>(runs);
+      for (let r = 0; r < runs; r++) lengths[r] = starts[r + 1]! - starts[r]!;
+      if (missingRuns === 0) {
+        const v = new Array<number>(runs);
+        for (let r = 0; r < runs; r++) v[r] = heads[r]!;
+        return { runs: lengths, v };
+      }
+      const v = new Array<number | null>(runs);
+      for (let r = 0; r < runs; r++) {
+        const x = heads[r]!;
+        v[r] = x === x ? x : null;
+      }
+      return { runs: lengths, v };
+    }
+    if (form === FORM_SPARSE) {
+      const at = new Array<number>(present);
+      const v = new Array<number>(present);
+      let k = 0;
+      for (let r = 0; r < runs; r++) {
+        const x = heads[r]!;
+        if (x !== x) continue;
+        const end = starts[r + 1]!;
+        for (let i = starts[r]!; i < end; i++) {
+          at[k] = i;
+          v[k++] = x;
+        }
+      }
+      return { at, v };
+    }
+    if (present === n) {
+      const full = new Array<number>(n);
+      for (let r = 0; r < runs; r++) {
+        const x = heads[r]!;
+        const end = starts[r + 1]!;
+        for (let i = starts[r]!; i < end; i++) full[i] = x;
+      }
+      return full;
+    }
+    const out = new Array<number | null>(n);
+    for (let r = 0; r < runs; r++) {
+      const x = heads[r]!;
+      const value = x === x ? x : null;
+      const end = starts[r + 1]!;
+      for (let i = starts[r]!; i < end; i++) out[i] = value;
+    }
+    return out;
+  }
+}
+
+/** Sorts the pairs (values[i], weights[i]) of [from, from + count) by value (insertion sort). */
+function sortPairs(values: Float64Array, weights: Int32Array, from: number, count: number): void {
+  for (let i = from + 1; i < from + count; i++) {
+    const v = values[i]!;
+    const w = weights[i]!;
+    let j = i - 1;
+    while (j >= from && values[j]! > v) {
+      values[j + 1] = values[j]!;
+      weights[j + 1] = weights[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+    weights[j + 1] = w;
+  }
+}
+
+/** The value at row rank k of sorted runs [from, from + count). */
+function valueAtRank(values: Float64Array, weights: Int32Array, from: number, count: number, k: number): number {
+  let below = 0;
+  let r = from;
+  while (r < from + count - 1 && below + weights[r]! <= k) below += weights[r++]!;
+  return values[r]!;
+}
+
 /**
  * The values of a metric with a series of its own in `session` into `out[0..n)` (NaN where
  * missing; `n` = samples.t.length), whatever its form; false when it has none there.
@@ -526,7 +975,7 @@ export function buildSession(input: SessionInput): SessionProfile {
   const size = store.size;
   const t = store.timeSeries();
   const since = store.timeBeforeFirst();
-  const summarizer = new SeriesSummarizer(size);
+  const encoder = new SeriesEncoder(size);
   // One buffer for every metric: the values are read into it, summarised, then encoded.
   const buffer = new Float64Array(size);
   // Computed metrics: each row's interval, and their operands' series as they are read.
@@ -572,10 +1021,11 @@ export function buildSession(input: SessionInput): SessionProfile {
     catalogue[info.name] = entry;
     if (info.derivedFrom) continue;
     if (!read(info)) buffer.fill(Number.NaN);
-    const summary = summarizer.summarize(buffer, true);
+    // A computed metric's values follow from its operands' (sessionSeries computes them). A
+    // stored value is never -0 (the Store holds it as 0); a computed one may be (0 / -2).
+    const summary = encoder.encode(buffer, size, !formula, !!formula);
     stats[info.name] = summary.stats;
-    // A computed metric's values follow from its operands' (sessionSeries computes them).
-    if (!formula) values[info.name] = encodeSeries(buffer, size);
+    if (summary.series !== null) values[info.name] = summary.series;
     if (info.module) {
       let profile = modules.get(info.module.name);
       if (!profile) modules.set(info.module.name, (profile = emptyModule(info.module.name)));
@@ -598,25 +1048,10 @@ export function buildSession(input: SessionInput): SessionProfile {
     startedAt: new Date(input.startedAt).toISOString(),
     endedAt: new Date(input.endedAt).toISOString(),
     durationMs: input.endedAt - input.startedAt,
-    host: {
-      hostname: os.hostname(),
-      platform: process.platform,
-      arch: process.arch,
-      cpus: os.availableParallelism(),
-      totalMemoryMb: Math.round(os.totalmem() / MB),
-    },
+    host: sessionHost(),
     node: process.version,
     pid: process.pid,
-    config: {
-      file: config.configFile,
-      sampleIntervalMs: config.sampleIntervalMs,
-      evaluateEveryMs: config.evaluateEveryMs,
-      maxSamples: config.maxSamples,
-      windowSeconds: config.windowSeconds,
-      plugins: config.plugins.map((p) => p.name),
-      reporters: config.reporters.map((p) => p.name),
-      rules: input.rules.map((r) => ({ ...r, file: path.relative(config.baseDir, r.file) || r.file })),
-    },
+    config: sessionConfig(config, input.rules),
     catalogue,
     samples: { t, since, values },
     statistics: stats,
@@ -627,6 +1062,31 @@ export function buildSession(input: SessionInput): SessionProfile {
     overhead: { ...input.overhead, heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB },
     faults: input.faults,
     actions: input.actions,
+  };
+}
+
+/** This machine, as a session records it. */
+export function sessionHost(): SessionProfile['host'] {
+  return {
+    hostname: os.hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+    totalMemoryMb: Math.round(os.totalmem() / MB),
+  };
+}
+
+/** The summary of a config (and the rule files in force, paths relative to its folder) a session records. */
+export function sessionConfig(config: ResolvedConfig, rules: SessionInput['rules']): SessionProfile['config'] {
+  return {
+    file: config.configFile,
+    sampleIntervalMs: config.sampleIntervalMs,
+    evaluateEveryMs: config.evaluateEveryMs,
+    maxSamples: config.maxSamples,
+    windowSeconds: config.windowSeconds,
+    plugins: config.plugins.map((p) => p.name),
+    reporters: config.reporters.map((p) => p.name),
+    rules: rules.map((r) => ({ ...r, file: path.relative(config.baseDir, r.file) || r.file })),
   };
 }
 

@@ -194,6 +194,30 @@ describe('Store: resolution and encoding', () => {
     expect(units.map((_, i) => store.latest(`a.m${i}`))).toEqual([1.235, 33.33, 512.123, 0.1235, 1235, 2.5, 7]);
   });
 
+  it('latestRowInto reads the newest row as valueAt does, for metrics declared before and after rows, computed ones NaN', () => {
+    const units: MetricUnit[] = ['ms', 'percent', 'count', 'bytes', 'mb'];
+    const value = fc.oneof(fc.constant(Number.NaN), fc.double({ min: -1e6, max: 1e6 }), fc.integer({ min: -5, max: 5 }), fc.constantFrom(Infinity, 1e300, -0));
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { minLength: 6, maxLength: 6 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 39 }), (rows, lateAt) => {
+        const store = new Store(16, 0, { blockRows: 8 });
+        units.forEach((unit, i) => store.declare(metric(`a.m${i}`, unit)));
+        store.declare(metric('a.m0_per_minute', 'per_minute', { formula: { op: 'per_minute', of: 'a.m2' } }));
+        const out = new Float64Array(8);
+        expect(store.latestRowInto(out)).toBe(false);
+        rows.forEach((row, r) => {
+          if (r === lateAt) store.declare(metric('a.late', 'ms'));
+          const position = store.commit((r + 1) * 1000, row);
+          expect(store.latestRowInto(out)).toBe(true);
+          store.catalogue().forEach((info, i) => {
+            const expected = info.formula ? null : store.valueAt(info.name, position);
+            expect(Number.isNaN(out[i]!) ? null : out[i]).toBe(expected);
+          });
+        });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('keeps what the steps cannot hold exactly: huge, tiny, negative and infinite values', () => {
     const values = [1e300, -1e300, 5e-324, -5e-324, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, -(2 ** 60), 0.1 + 0.2, -7.25, 123456789.123];
     for (const unit of ['count', 'bytes', 'ms', 'percent'] as const) {
@@ -333,6 +357,50 @@ describe('Store: resolution and encoding', () => {
         names.forEach((name, i) => expectWindow(store.window(name, 45, 180_000), reference.window(reference.columns[i]!, 45, 180_000)));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('holds -0 as 0 in every unit, whatever the encoding (a session relies on it)', () => {
+    const units: MetricUnit[] = ['ms', 'count', 'bytes', 'percent', 'ratio'];
+    const store = new Store(100, 0, { blockRows: 8 });
+    units.forEach((unit, i) => store.declare(metric(`app.m${i}.value`, unit)));
+    for (let r = 0; r < 120; r++) store.commit(r * 1000, units.map((_, i) => (r % (i + 2) === 0 ? -0 : r % 3 === 0 ? -r / 8 : 0)));
+    units.forEach((_, i) => {
+      const series = store.series(`app.m${i}.value`);
+      expect(series.some((v) => Object.is(v, -0))).toBe(false);
+      expect(series.filter((v) => v === 0).length).toBeGreaterThan(0);
+    });
+  });
+
+  it('reads a whole series the same whatever was read before it, and after new rows (the references kept)', () => {
+    // A relative column applies its deltas to its reference's values when they were just read
+    // (kept until the next commit), else decodes the reference itself: both must agree.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 30 }), (seed, reads) => {
+        let state = seed;
+        const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+        const store = new Store(300, 0, { blockRows: 16 });
+        const names = ['module.x.total_ms', 'module.x.latency_min_ms', 'module.x.latency_p95_ms', 'module.x.latency_p99_ms', 'module.x.cpu_ms', 'module.y.total_ms', 'module.y.latency_min_ms'];
+        const units: MetricUnit[] = names.map(() => 'ms');
+        names.forEach((name) => store.declare(metric(name, 'ms')));
+        const reference = new Reference(300, 0, units);
+        let r = 0;
+        const commit = (rows: number) => {
+          for (const end = r + rows; r < end; r++) {
+            const total = Math.round(random() * 1e6) / 1000;
+            const row = names.map((_, i) => (random() < 0.15 ? NaN : random() < 0.6 ? total : Math.round(random() * 1e5 * (i + 1)) / 1000));
+            store.commit(r * 1000, row);
+            reference.commit(r * 1000, row);
+          }
+        };
+        commit(310);
+        for (const [k, read] of reads.entries()) {
+          if (read === 6) commit(1 + (k % 20));
+          else expect(store.series(names[read]!), names[read]).toEqual(reference.series(read));
+        }
+        names.forEach((name, i) => expect(store.series(name)).toEqual(reference.series(i)));
+      }),
+      { numRuns: 80 },
     );
   });
 

@@ -1,5 +1,5 @@
 import { LoadlightError } from './errors.js';
-import type { MetricFormula, MetricInfo, MetricStatistics, MetricUnit } from './types.js';
+import type { MetricAggregate, MetricFormula, MetricInfo, MetricStatistics, MetricUnit } from './types.js';
 
 export interface WindowStats {
   /** Samples in the window that hold a value. */
@@ -32,6 +32,59 @@ export function rankIndex(q: number, n: number): number {
 function quantileSorted(sorted: Float64Array, n: number, q: number): number {
   return sorted[rankIndex(q, n)]!;
 }
+
+const SPAN_TOTAL = 0;
+const SPAN_END = 1;
+const SPAN_FROM = 2;
+const SPAN_FIRST = 3;
+const SPAN_FIRST_SLOT = 4;
+const SPAN_COUNT = 5;
+const SPAN_PREVIOUS = 6;
+const ACC_SUM = 0;
+const ACC_LAST = 1;
+const ACC_ST = 2;
+const ACC_STT = 3;
+const ACC_STV = 4;
+const ACC_SPAN = 5;
+
+/** How the Store reads a metric (see `Store.planOf`). */
+class ReadPlan {
+  readonly unit: string;
+  constructor(
+    readonly info: MetricInfo,
+    /** The number of metrics when it was made. */
+    readonly metrics: number,
+    /** The column read (a derived metric: its source's); -1: none. */
+    readonly column: number,
+    /** The formula's operation, null for a stored (or derived) metric. */
+    readonly op: MetricFormula['op'] | null,
+    /** A formula's operand columns (-1: none). */
+    readonly of: number,
+    readonly by: number,
+  ) {
+    this.unit = info.unit;
+  }
+}
+
+/** Every `WindowStats` is made here: one object shape. */
+function windowStats(
+  count: number,
+  mean: number | null,
+  min: number | null,
+  max: number | null,
+  p95: number | null,
+  last: number | null,
+  sum: number,
+  ratePerMinute: number | null,
+  slopePerMinute: number | null,
+): WindowStats {
+  return { count, mean, min, max, p95, last, sum, ratePerMinute, slopePerMinute };
+}
+// A field that held a small integer and then null takes any value from then on. Without this,
+// the first windows fix a field as "heap object" (null, fractions) and the first whole value
+// that comes later (a slope of 0) de-optimises `window()` and every function it was inlined in.
+windowStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+windowStats(0, null, null, null, null, null, 0.5, null, null);
 
 /** Statistics of a list of numbers (nulls and NaN skipped). */
 export function statistics(values: ArrayLike<number | null>): MetricStatistics {
@@ -125,20 +178,21 @@ export function formulaOperand(name: string, of: string): string {
  * session file equals the Store's to the bit.
  */
 export function applyFormula(op: MetricFormula['op'], unit: string, values: Float64Array, second: ArrayLike<number>, count: number): void {
-  if (op === 'ratio') {
-    for (let j = 0; j < count; j++) {
-      const by = second[j]!;
-      values[j] = by !== 0 ? values[j]! / by : Number.NaN;
-    }
-  } else {
-    const per = op === 'per_minute' ? 60_000 : 100;
-    for (let j = 0; j < count; j++) {
-      const interval = second[j]!;
-      values[j] = interval > 0 ? (values[j]! * per) / interval : Number.NaN;
-    }
-  }
   const { scale, rounded } = resolutionOf(unit);
-  if (rounded) for (let j = 0; j < count; j++) values[j] = toSteps(values[j]!, scale);
+  // One pass, `toSteps` written out: at one tick a second this runs in V8's interpreter, where
+  // each call and each pass over the rows costs.
+  const ratio = op === 'ratio';
+  const per = op === 'per_minute' ? 60_000 : 100;
+  for (let j = 0; j < count; j++) {
+    const d = second[j]!;
+    let v = ratio ? (d !== 0 ? values[j]! / d : Number.NaN) : d > 0 ? (values[j]! * per) / d : Number.NaN;
+    if (rounded) {
+      const k = Math.round(v * scale);
+      // NaN and infinities fail the test (|NaN| <= x is false) and are kept.
+      if (Math.abs(k) <= MAX_STEPS) v = k === 0 ? 0 : k / scale;
+    }
+    values[j] = v;
+  }
 }
 
 export interface StoreOptions {
@@ -273,6 +327,8 @@ class Columns {
   ref = new Int32Array(16);
   /** k of each column's latest present (non-raw) value: the open block's anchor. */
   lastK = new Float64Array(16);
+  /** Each column's value in the newest row, as held (NaN: missing), for `Store.latestRowInto`. */
+  newest = new Float64Array(16);
   /** Each column's stream in the arena: start, length, room. */
   start = new Int32Array(16);
   length = new Int32Array(16);
@@ -282,6 +338,8 @@ class Columns {
   arena = new Uint8Array(1024);
   arenaUsed = 0;
   blocks: Block[] = [];
+  /** Columns some other column is relative to. */
+  readonly references = new Set<number>();
   /** Block number of `blocks[0]`; block b holds rows [b * blockRows, (b + 1) * blockRows). */
   firstBlock = 0;
   /** Block number being filled. */
@@ -303,7 +361,7 @@ class Columns {
   get bytes(): number {
     let bytes = this.arena.byteLength + this.values.byteLength + this.refValues.byteLength + this.relative.byteLength;
     for (const block of this.blocks) bytes += block.bytes.byteLength + block.offsets.byteLength;
-    const perColumn = this.scale.byteLength + this.rounded.byteLength + this.ref.byteLength + this.lastK.byteLength;
+    const perColumn = this.scale.byteLength + this.rounded.byteLength + this.ref.byteLength + this.lastK.byteLength + this.newest.byteLength;
     return bytes + perColumn + this.start.byteLength + this.length.byteLength + this.room.byteLength + this.runAt.byteLength;
   }
 
@@ -316,6 +374,7 @@ class Columns {
       this.rounded = grownInt32(this.rounded, size);
       this.ref = grownInt32(this.ref, size);
       this.lastK = grownFloat64(this.lastK, size);
+      this.newest = grownFloat64(this.newest, size);
       this.start = grownInt32(this.start, size);
       this.length = grownInt32(this.length, size);
       this.room = grownInt32(this.room, size);
@@ -326,10 +385,12 @@ class Columns {
     this.rounded[c] = resolution.rounded ? 1 : 0;
     this.ref[c] = ref;
     this.lastK[c] = 0;
+    this.newest[c] = Number.NaN;
     this.start[c] = this.arenaUsed;
     this.length[c] = 0;
     this.room[c] = 0;
     this.runAt[c] = -1;
+    if (ref >= 0) this.references.add(ref);
     if (rowsBefore > 0) this.extendRun(c, TAG_MISSING, rowsBefore);
     return c;
   }
@@ -337,6 +398,7 @@ class Columns {
   /** Appends one row's value to a column. */
   append(c: number, v: number): void {
     if (v !== v) {
+      this.newest[c] = Number.NaN;
       this.extendRun(c, TAG_MISSING, 1);
       return;
     }
@@ -344,6 +406,7 @@ class Columns {
     let k = this.rounded[c] === 1 ? Math.round(v * scale) : v * scale;
     if (k <= MAX_STEPS && k >= -MAX_STEPS && (this.rounded[c] === 1 || Number.isInteger(k))) {
       if (k === 0) k = 0; // -0 is held as 0
+      this.newest[c] = k / scale;
       const d = k - this.lastK[c]!;
       if (d === 0) {
         this.extendRun(c, TAG_REPEAT, 1);
@@ -355,6 +418,7 @@ class Columns {
       return;
     }
     // Not a whole number of steps, too large, or infinite: kept as written.
+    this.newest[c] = v;
     this.reserve(c, 9);
     raw64[0] = v;
     const at = this.start[c]! + this.length[c]!;
@@ -623,6 +687,13 @@ class Cursor {
   private runTag = TAG_MISSING;
   private block = 0;
   private mode = MODE_DIRECT;
+  /** Relative mode: rows of the block not read yet (the reference is read in step). */
+  private left = 0;
+  /**
+   * The reference column's values when already decoded, by index into `out` of `read` (set by
+   * the Store for a whole series read from the newest row); else the reference is decoded.
+   */
+  referenceValues: Float64Array | null = null;
   /** Relative mode: the reference column, read alongside. */
   private reference: Cursor | null = null;
   /** Packed mode: the row in the block, the value index, the layout. */
@@ -690,6 +761,7 @@ class Cursor {
     this.at = sealed.offsets[c + 1]!;
     this.mode = mode;
     if (mode === MODE_RELATIVE) {
+      this.left = data.blockRows;
       (this.reference ??= new Cursor(data)).seekEnd(data.ref[c]!, block);
     } else if (mode === MODE_PACKED) {
       const head = bytes[at++]!;
@@ -727,7 +799,9 @@ class Cursor {
     const end = from + count;
     let i = from;
     while (i < end) {
-      if (this.run > 0) {
+      if (this.mode === MODE_RELATIVE && this.left > 0) {
+        i = this.readRelative(out, i, end);
+      } else if (this.run > 0) {
         // A run, at once: a value, missing rows, or (relative) the reference's values.
         const n = Math.min(this.run, end - i);
         if (this.mode === MODE_RELATIVE && this.runTag === TAG_REPEAT) {
@@ -810,6 +884,58 @@ class Cursor {
     return i;
   }
 
+  /**
+   * Relative mode, in bulk: the reference's values of the block's next rows into `out` from `i`
+   * (until `end` or the block's first row), then this column's tokens applied over them (see
+   * `prevRelative`); returns the next `i`.
+   */
+  private readRelative(out: Float64Array, i: number, end: number): number {
+    const stop = i + Math.min(end - i, this.left);
+    const known = this.referenceValues;
+    if (known !== null) {
+      for (let j = i; j < stop; j++) out[j] = known[j]!;
+    } else {
+      this.reference!.read(out, i, stop - i);
+    }
+    this.left -= stop - i;
+    const bytes = this.bytes;
+    const scale = this.scale;
+    let at = this.at;
+    while (i < stop) {
+      if (this.run > 0) {
+        // A run: missing rows, or rows equal to the reference's (already in `out`).
+        const n = Math.min(this.run, stop - i);
+        if (this.runTag !== TAG_REPEAT) out.fill(Number.NaN, i, i + n);
+        this.run -= n;
+        i += n;
+        continue;
+      }
+      let b = bytes[--at]!;
+      let x = b & 127;
+      let m = 128;
+      while (b >= 128) {
+        b = bytes[--at]!;
+        x += (b & 127) * m;
+        m *= 128;
+      }
+      const tag = x < 2 ** 31 ? x & 3 : x % 4;
+      if (tag === TAG_DELTA) {
+        const d = x < 2 ** 31 ? (x >>> 3) ^ -((x >>> 2) & 1) : unzigzag(x / 4);
+        out[i] = (Math.round(out[i]! * scale) + d) / scale;
+        i++;
+      } else if (tag === TAG_RAW) {
+        at -= 8;
+        for (let q = 0; q < 8; q++) rawBytes[q] = bytes[at + q]!;
+        out[i++] = raw64[0]!;
+      } else {
+        this.run = (x - tag) / 4;
+        this.runTag = tag;
+      }
+    }
+    this.at = at;
+    return i;
+  }
+
   /** Packed values (at most 25 bits: one 32-bit read each) into `out` from `i`; returns the next `i`. */
   private readPacked(out: Float64Array, i: number, end: number): number {
     const bytes = this.bytes;
@@ -887,6 +1013,7 @@ class Cursor {
   /** Relative mode: a delta is from the reference's value in the row, a repeat is equal to it. */
   private prevRelative(): number {
     const reference = this.reference!.prev();
+    this.left--;
     if (this.run > 0) {
       this.run--;
       return this.runTag === TAG_REPEAT ? reference : Number.NaN;
@@ -935,6 +1062,50 @@ class Cursor {
   }
 }
 
+/** The latest few whole series read (newest first) of some columns, each valid for one `total`. */
+class WholeSeriesCache {
+  private readonly columns: Int32Array;
+  private readonly totals: Float64Array;
+  private readonly sizes: Int32Array;
+  private readonly values: Float64Array[];
+  private next = 0;
+
+  constructor(count: number) {
+    this.columns = new Int32Array(count).fill(-1);
+    this.totals = new Float64Array(count);
+    this.sizes = new Int32Array(count);
+    this.values = new Array<Float64Array>(count).fill(EMPTY_VALUES);
+  }
+
+  get bytes(): number {
+    let bytes = 0;
+    for (const v of this.values) bytes += v.byteLength;
+    return bytes;
+  }
+
+  get(column: number, total: number, size: number): Float64Array | null {
+    for (let e = 0; e < this.columns.length; e++) {
+      if (this.columns[e] === column && this.totals[e] === total && this.sizes[e] === size) return this.values[e]!;
+    }
+    return null;
+  }
+
+  put(column: number, total: number, values: Float64Array, size: number): void {
+    let e = this.columns.indexOf(column);
+    if (e < 0) {
+      e = this.next;
+      this.next = (this.next + 1) % this.columns.length;
+    }
+    if (this.values[e]!.length < size) this.values[e] = new Float64Array(size);
+    this.values[e]!.set(values.subarray(0, size));
+    this.columns[e] = column;
+    this.totals[e] = total;
+    this.sizes[e] = size;
+  }
+}
+
+const EMPTY_VALUES = new Float64Array(0);
+
 function popcount8(b: number): number {
   b = b - ((b >> 1) & 0x55);
   b = (b & 0x33) + ((b >> 2) & 0x33);
@@ -970,8 +1141,21 @@ export class Store {
   private scratch = new Float64Array(64);
   private divisors = new Float64Array(64);
   private readonly one = new Float64Array(1);
+  /** How each metric is read (`planOf`), by metric index. */
+  private readonly plans: Array<ReadPlan | undefined> = [];
+  /** Row intervals (`intervalsOf`): `intervalsCount` of them from row `intervalsFirst` back, at `intervalsTotal` rows. */
+  private intervals = new Float64Array(64);
+  private intervalsTotal = -1;
+  private intervalsFirst = -1;
+  private intervalsCount = 0;
+  /** The rows of the last window scanned, by the `SPAN_*` indexes (NaN: none yet). */
+  private readonly span = new Float64Array(7).fill(Number.NaN);
+  /** The sums of the last window scanned (`scan`), by the `ACC_*` indexes: doubles, never boxed. */
+  private readonly acc = new Float64Array(6);
   private readonly a: Cursor;
   private readonly b: Cursor;
+  /** Whole series of reference columns lately read by `seriesInto` (see `readWhole`). */
+  private readonly wholeReferences = new WholeSeriesCache(8);
 
   constructor(capacity = 3600, originT = Date.now(), options: StoreOptions = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -994,9 +1178,9 @@ export class Store {
     return Math.min(this.total, this.capacity);
   }
 
-  /** Bytes the store holds for its samples: the encoded blocks, the open block, times, state. */
+  /** Bytes the store holds for its samples: the encoded blocks, the open block, times, state (the few whole series `seriesInto` keeps included). */
   get bytes(): number {
-    return this.data.bytes + this.times.byteLength + this.scratch.byteLength + this.divisors.byteLength;
+    return this.data.bytes + this.times.byteLength + this.scratch.byteLength + this.divisors.byteLength + this.intervals.byteLength + this.wholeReferences.bytes;
   }
 
   /** Adds a metric to the catalogue and gives it a column; returns its index. */
@@ -1078,6 +1262,23 @@ export class Store {
     return r % this.capacity;
   }
 
+  /**
+   * The newest row as held (what `valueAt(name, newest)` reads, NaN where missing) into
+   * `out[index]` for every metric with a column of its own, in one pass; computed and derived
+   * metrics get NaN. False (and `out` untouched) before the first commit.
+   */
+  latestRowInto(out: Float64Array): boolean {
+    if (this.total === 0) return false;
+    const newest = this.data.newest;
+    const columnOf = this.columnOf;
+    const count = Math.min(out.length, columnOf.length);
+    for (let i = 0; i < count; i++) {
+      const c = columnOf[i]!;
+      out[i] = c >= 0 ? newest[c]! : Number.NaN;
+    }
+    return true;
+  }
+
   private columnOfName(name: string): number {
     const index = this.indexByName.get(name);
     return index === undefined ? -1 : this.columnOf[index]!;
@@ -1095,39 +1296,77 @@ export class Store {
    */
   private read(index: number | undefined, first: number, count: number, out: Float64Array): boolean {
     if (index === undefined) return false;
-    const info = this.infos[index]!;
+    const plan = this.planOf(index);
     const newest = this.total - 1;
-    const formula = info.formula;
-    if (!formula) {
-      const column = info.derivedFrom ? this.columnOfName(info.derivedFrom) : this.columnOf[index]!;
+    const op = plan.op;
+    if (op === null) {
+      const column = plan.column;
       if (column < 0) return false;
       this.a.seek(column, first, newest);
       this.a.read(out, 0, count);
       return true;
     }
-    const of = this.operand(info.name, formula.of);
+    const of = plan.of;
     if (of < 0) return false;
-    const second = this.scratchOf(1, count);
-    if (formula.op === 'ratio') {
-      const by = this.operand(info.name, formula.by);
+    let second: Float64Array;
+    if (op === 'ratio') {
+      const by = plan.by;
       if (by < 0) return false;
+      second = this.scratchOf(1, count);
       this.b.seek(by, first, newest);
       this.b.read(second, 0, count);
     } else {
-      // Each row's interval: since the row before it (the first row ever: since the origin).
-      const times = this.times;
-      const slots = this.capacity + 1;
-      let slot = first % slots;
-      for (let j = 0; j < count; j++) {
-        const before = slot === 0 ? slots - 1 : slot - 1;
-        second[j] = times[slot]! - (first - j === 0 ? this.originT : times[before]!);
-        slot = before;
-      }
+      second = this.intervalsOf(first, count);
     }
     this.a.seek(of, first, newest);
     this.a.read(out, 0, count);
-    applyFormula(formula.op, info.unit, out, second, count);
+    applyFormula(op, plan.unit, out, second, count);
     return true;
+  }
+
+  /**
+   * Where metric `index`'s values come from, resolved once: metric infos come from many plugins
+   * in many shapes, and a formula's operands are names; a plan has one shape and holds columns.
+   * Rebuilt when the metric is declared again or a metric is added (an operand may appear).
+   */
+  private planOf(index: number): ReadPlan {
+    const info = this.infos[index]!;
+    const plan = this.plans[index];
+    if (plan !== undefined && plan.info === info && plan.metrics === this.infos.length) return plan;
+    const formula = info.formula ?? null;
+    const made = new ReadPlan(
+      info,
+      this.infos.length,
+      info.derivedFrom ? this.columnOfName(info.derivedFrom) : (this.columnOf[index] ?? -1),
+      formula === null ? null : formula.op,
+      formula === null ? -1 : this.operand(info.name, formula.of),
+      formula !== null && formula.op === 'ratio' ? this.operand(info.name, formula.by) : -1,
+    );
+    this.plans[index] = made;
+    return made;
+  }
+
+  /**
+   * Each row's interval, `count` rows from row `first` back: since the row before it (the first
+   * row ever: since the origin). Kept while no row is committed: the rules read many metrics
+   * computed per interval over the same rows.
+   */
+  private intervalsOf(first: number, count: number): Float64Array {
+    let out = this.intervals;
+    if (this.intervalsTotal === this.total && this.intervalsFirst === first && this.intervalsCount >= count) return out;
+    if (out.length < count) out = this.intervals = new Float64Array(Math.min(this.capacity, Math.max(count, out.length * 2)));
+    const times = this.times;
+    const slots = this.capacity + 1;
+    let slot = first % slots;
+    for (let j = 0; j < count; j++) {
+      const before = slot === 0 ? slots - 1 : slot - 1;
+      out[j] = times[slot]! - (first - j === 0 ? this.originT : times[before]!);
+      slot = before;
+    }
+    this.intervalsTotal = this.total;
+    this.intervalsFirst = first;
+    this.intervalsCount = count;
+    return out;
   }
 
   /** Scratch array `which` (0: values, 1: divisors) of at least `count` numbers. */
@@ -1213,9 +1452,35 @@ export class Store {
     const size = this.size;
     if (out.length < size) throw new RangeError(`seriesInto: out holds ${out.length} numbers, the store ${size} rows`);
     const index = this.indexByName.get(name);
-    if (index === undefined || this.infos[index]!.derivedFrom || size === 0 || !this.read(index, this.total - 1, size, out)) return 0;
+    if (index === undefined || size === 0) return 0;
+    const info = this.infos[index]!;
+    if (info.derivedFrom) return 0;
+    const column = info.formula ? -1 : this.columnOf[index]!;
+    if (column >= 0) this.readWhole(column, size, out);
+    else if (!this.read(index, this.total - 1, size, out)) return 0;
     out.subarray(0, size).reverse(); // read newest first
     return size;
+  }
+
+  /**
+   * Column `column`'s `size` newest values into `out`, newest first. A column others are
+   * relative to is kept (a few, the latest read) while no row is committed, so that the columns
+   * read after it (a module's fields, in catalogue order) apply their deltas to its values rather
+   * than decode it again.
+   */
+  private readWhole(column: number, size: number, out: Float64Array): void {
+    const newest = this.total - 1;
+    const data = this.data;
+    const ref = data.ref[column]!;
+    const cursor = this.a;
+    cursor.referenceValues = ref >= 0 ? this.wholeReferences.get(ref, this.total, size) : null;
+    try {
+      cursor.seek(column, newest, newest);
+      cursor.read(out, 0, size);
+    } finally {
+      cursor.referenceValues = null;
+    }
+    if (data.references.has(column)) this.wholeReferences.put(column, this.total, out, size);
   }
 
   /**
@@ -1223,73 +1488,148 @@ export class Store {
    * a sample at time t is in the window when `now - seconds*1000 < t <= now`.
    */
   window(name: string, seconds: number, now?: number): WindowStats {
+    const n = this.scan(name, seconds, now, true);
+    if (n === 0) return windowStats(0, null, null, null, null, null, 0, null, null);
+    const acc = this.acc;
+    const sum = acc[ACC_SUM]!;
+    const sorted = this.scratch.subarray(0, n).sort();
+    return windowStats(n, sum / n, sorted[0]!, sorted[n - 1]!, quantileSorted(sorted, n, 0.95), acc[ACC_LAST]!, sum, this.rate(), this.slope(n));
+  }
+
+  /**
+   * One figure of `window(name, seconds, now)` (the same value, null where it is null), without
+   * building the statistics object or sorting unless the figure needs it: what the rules read.
+   */
+  windowValue(name: string, seconds: number, now: number | undefined, aggregate: MetricAggregate): number | null {
+    const n = this.scan(name, seconds, now, aggregate === 'slope_per_minute');
+    if (n === 0) return null;
+    const values = this.scratch;
+    switch (aggregate) {
+      case 'mean':
+        return this.acc[ACC_SUM]! / n;
+      case 'last':
+        return this.acc[ACC_LAST]!;
+      case 'rate_per_minute':
+        return this.rate();
+      case 'slope_per_minute':
+        return this.slope(n);
+      case 'min': {
+        // Math.min orders -0 before 0, as the sort does.
+        let min = values[0]!;
+        for (let i = 1; i < n; i++) min = Math.min(min, values[i]!);
+        return min;
+      }
+      case 'max': {
+        let max = values[0]!;
+        for (let i = 1; i < n; i++) max = Math.max(max, values[i]!);
+        return max;
+      }
+      case 'p95':
+        return quantileSorted(values.subarray(0, n).sort(), n, 0.95);
+    }
+  }
+
+  /** `ratePerMinute` of the last `scan`. */
+  private rate(): number | null {
+    const spanMs = this.acc[ACC_SPAN]!;
+    return spanMs > 0 ? (this.acc[ACC_SUM]! * 60_000) / spanMs : null;
+  }
+
+  /** `slopePerMinute` of the last `scan` (`n` values). */
+  private slope(n: number): number | null {
+    const acc = this.acc;
+    const st = acc[ACC_ST]!;
+    const denominator = n * acc[ACC_STT]! - st * st;
+    return n >= 2 && denominator !== 0 ? (n * acc[ACC_STV]! - st * acc[ACC_SUM]!) / denominator : null;
+  }
+
+  /**
+   * The window's present values into `scratch[0..n)` (newest first) and its sums into `acc`
+   * (the slope's only `withSlope`: a tick's rules read means); returns `n` (0: no value, the
+   * metric unknown or without values). Numbers stay doubles.
+   */
+  private scan(name: string, seconds: number, now: number | undefined, withSlope: boolean): number {
     const end = now ?? this.latestTime() ?? 0;
     const from = end - seconds * 1000;
-    // The rows the window reads, newest first: from the first at or before `end` to the row
-    // before the first at or before `from` (rows after `end` among them are skipped).
     const times = this.times;
     const slots = this.capacity + 1;
-    const oldest = this.total - this.size;
-    let first = -1;
-    let firstSlot = 0;
-    let previousT: number | null = null;
-    let r = this.total - 1;
-    let slot = r % slots;
-    for (; r >= oldest; r--, slot = slot === 0 ? slots - 1 : slot - 1) {
-      const t = times[slot]!;
-      if (t > end) continue;
-      if (t <= from) {
-        previousT = t;
-        break;
+    const span = this.span;
+    // The rows of the window: the same for every metric read at one time (the rules read tens).
+    if (span[SPAN_TOTAL] !== this.total || span[SPAN_END] !== end || span[SPAN_FROM] !== from) {
+      // The rows the window reads, newest first: from the first at or before `end` to the row
+      // before the first at or before `from` (rows after `end` among them are skipped).
+      const oldest = this.total - this.size;
+      let first = -1;
+      let firstSlot = 0;
+      let previousT = Number.NaN;
+      let r = this.total - 1;
+      let slot = r % slots;
+      for (; r >= oldest; r--, slot = slot === 0 ? slots - 1 : slot - 1) {
+        const t = times[slot]!;
+        if (t > end) continue;
+        if (t <= from) {
+          previousT = t;
+          break;
+        }
+        if (first < 0) {
+          first = r;
+          firstSlot = slot;
+        }
       }
-      if (first < 0) {
-        first = r;
-        firstSlot = slot;
-      }
+      span[SPAN_TOTAL] = this.total;
+      span[SPAN_END] = end;
+      span[SPAN_FROM] = from;
+      span[SPAN_FIRST] = first;
+      span[SPAN_FIRST_SLOT] = firstSlot;
+      span[SPAN_COUNT] = first < 0 ? 0 : first - r;
+      span[SPAN_PREVIOUS] = previousT;
     }
-    const count = first < 0 ? 0 : first - r;
+    const first = span[SPAN_FIRST]!;
+    const count = span[SPAN_COUNT]!;
+    const previousT = span[SPAN_PREVIOUS]!;
+    let slot = span[SPAN_FIRST_SLOT]!;
     const values = count > 0 ? this.scratchOf(0, count) : this.scratch;
-    if (count === 0 || !this.read(this.indexByName.get(name), first, count, values)) {
-      return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
-    }
+    if (count === 0 || !this.read(this.indexByName.get(name), first, count, values)) return 0;
     let n = 0;
     let sum = 0;
-    let last: number | null = null;
+    let last = Number.NaN;
     // slope accumulators, t in minutes relative to `end`
     let st = 0;
     let stt = 0;
     let stv = 0;
-    slot = firstSlot;
-    for (let j = 0; j < count; j++, slot = slot === 0 ? slots - 1 : slot - 1) {
-      const v = values[j]!;
-      if (v !== v) continue;
-      const t = times[slot]!;
-      if (t > end) continue;
-      if (last === null) last = v;
-      values[n++] = v; // present values packed to the front, for the sort
-      sum += v;
-      const tm = (t - end) / 60_000;
-      st += tm;
-      stt += tm * tm;
-      stv += tm * v;
+    if (withSlope) {
+      for (let j = 0; j < count; j++, slot = slot === 0 ? slots - 1 : slot - 1) {
+        const v = values[j]!;
+        if (v !== v) continue;
+        const t = times[slot]!;
+        if (t > end) continue;
+        if (n === 0) last = v;
+        values[n++] = v; // present values packed to the front, for the sort
+        sum += v;
+        const tm = (t - end) / 60_000;
+        st += tm;
+        stt += tm * tm;
+        stv += tm * v;
+      }
+    } else {
+      // The same loop without the slope (most figures do not need it).
+      for (let j = 0; j < count; j++, slot = slot === 0 ? slots - 1 : slot - 1) {
+        const v = values[j]!;
+        if (v !== v || times[slot]! > end) continue;
+        if (n === 0) last = v;
+        values[n++] = v;
+        sum += v;
+      }
     }
-    if (n === 0) {
-      return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
-    }
-    const sorted = values.subarray(0, n).sort();
-    const spanMs = end - Math.max(previousT ?? this.originT, from);
-    const denominator = n * stt - st * st;
-    return {
-      count: n,
-      mean: sum / n,
-      min: sorted[0]!,
-      max: sorted[n - 1]!,
-      p95: quantileSorted(sorted, n, 0.95),
-      last,
-      sum,
-      ratePerMinute: spanMs > 0 ? (sum * 60_000) / spanMs : null,
-      slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sum) / denominator : null,
-    };
+    if (n === 0) return 0;
+    const acc = this.acc;
+    acc[ACC_SUM] = sum;
+    acc[ACC_LAST] = last;
+    acc[ACC_ST] = st;
+    acc[ACC_STT] = stt;
+    acc[ACC_STV] = stv;
+    acc[ACC_SPAN] = end - Math.max(previousT === previousT ? previousT : this.originT, from);
+    return n;
   }
 }
 

@@ -164,30 +164,32 @@ class Recorder implements RecorderLink {
 
     // Wall-clock timings overstate CPU when the OS takes the core away (a loaded machine):
     // never charge the modules more than this thread really ran.
+    // (forEach, not for-of over entries: at one tick a second this runs in V8's interpreter,
+    // where each entry of a for-of allocates.)
     let chargedMs = 0;
     let syncMs = 0;
-    for (const [slot, pending] of this.pending) {
-      if (slot.kind !== 'code') continue;
+    this.pending.forEach((pending, slot) => {
+      if (slot.kind !== 'code') return;
       chargedMs += this.cpuOf(pending);
       syncMs += pending.cpuSyncMs;
-    }
+    });
     const scale = chargedMs > threadDeltaMs ? threadDeltaMs / chargedMs : 1;
     if (this.needs.cpu === 'auto') this.watchUntimed(syncMs, threadDeltaMs, elapsedMs);
 
-    for (const [slot, pending] of this.pending) {
+    this.pending.forEach((pending, slot) => {
       if (!this.declared.has(slot) && (pending.calls > 0 || this.cpuOf(pending) > 0)) this.declare(slot);
-    }
-    for (const slot of runtime.slots.values()) {
+    });
+    runtime.slots.forEach((slot) => {
       if (slot.kind === 'worker' && slot.workers.size > 0 && !this.declared.has(slot)) this.declare(slot);
-    }
-    for (const [slot, declared] of this.declared) {
+    });
+    this.declared.forEach((declared, slot) => {
       if (declared.tagsVersion !== slot.tagsVersion) this.declare(slot);
       const pending = this.pending.get(slot);
       if (slot.kind === 'code') this.writeModule(w, slot, declared, pending, elapsedMs, scale);
       else this.writeWorker(w, slot, declared, pending, elapsedMs);
       pending?.reset();
-    }
-    for (const pending of this.pending.values()) pending.reset();
+    });
+    this.pending.forEach((pending) => pending.reset());
   }
 
   /**

@@ -169,7 +169,7 @@ export default function json(options: JsonReporterOptions = {}, internals: JsonR
 
       // The journal: every committed row, and what the evaluations recorded.
       profiler.hooks.sample.tap(NAME, (sample) => {
-        sessions.get(profiler)?.journal?.sample(sample.t, sample.index);
+        sessions.get(profiler)?.journal?.sample(sample.t);
       });
       profiler.hooks.evaluated.tap(NAME, (evaluation) => {
         sessions.get(profiler)?.journal?.evaluated(evaluation);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
+import { recommendationRecord, sessionConfig, sessionHost } from '@loadlight/core';
 import {
   JOURNAL_SUFFIX,
   JOURNAL_VERSION,
@@ -105,7 +105,8 @@ export class Journal {
   private rowsSinceState = 0;
   /** Per Store index: the value in the previous row written (NaN: missing), and what is known of the metric. */
   private previous = new Float64Array(0);
-  private readonly names: string[] = [];
+  /** The newest row, read from the Store in one pass (`latestRowInto`). */
+  private newest = new Float64Array(0);
   private readonly columns: boolean[] = [];
   private readonly infos: MetricInfo[] = [];
   private readonly unavailable: Array<string | undefined> = [];
@@ -145,8 +146,8 @@ export class Journal {
     this.timer.unref();
   }
 
-  /** Appends the row committed at ring position `position` (the `sample` hook). */
-  sample(t: number, position: number): void {
+  /** Appends the row just committed, at time `t` (the `sample` hook: it runs right after the commit). */
+  sample(t: number): void {
     if (this.stopped) return;
     if (this.broken) return;
     const store = this.profiler.store;
@@ -160,12 +161,15 @@ export class Journal {
       this.declarations();
     }
     const previous = this.previous;
-    const names = this.names;
     const columns = this.columns;
+    if (this.newest.length < previous.length) this.newest = new Float64Array(previous.length);
+    const newest = this.newest;
+    newest.fill(Number.NaN);
+    store.latestRowInto(newest);
     let line = `[${t}`;
-    for (let i = 0; i < names.length; i++) {
+    for (let i = 0; i < columns.length; i++) {
       if (!columns[i]) continue;
-      const v = store.valueAt(names[i]!, position) ?? Number.NaN;
+      const v = newest[i]!;
       const p = previous[i]!;
       if (v === p || (v !== v && p !== p)) continue;
       previous[i] = v;
@@ -193,18 +197,7 @@ export class Journal {
         seen.evidence = recommendation.evidence;
         r.push(changed ? journalRecommendation(seen) : key);
       } else {
-        const record: SessionRecommendation = {
-          id: recommendation.id,
-          priority: recommendation.priority,
-          message: recommendation.message,
-          module: recommendation.module ?? null,
-          rule: recommendation.evidence.rule,
-          action: recommendation.action ?? null,
-          firstSeen: at,
-          lastSeen: at,
-          count: 1,
-          evidence: recommendation.evidence,
-        };
+        const record = recommendationRecord(recommendation, at);
         this.recommendations.set(key, record);
         r.push(journalRecommendation(record));
       }
@@ -336,7 +329,6 @@ export class Journal {
   private know(i: number, info: MetricInfo): void {
     this.infos[i] = info;
     this.unavailable[i] = info.unavailable;
-    this.names[i] = info.name;
     this.columns[i] = !info.derivedFrom && !info.formula;
     if (this.previous.length <= i) {
       const grown = new Float64Array(Math.max(16, i + 1, this.previous.length * 2)).fill(Number.NaN);
@@ -364,24 +356,9 @@ export class Journal {
       startedAt: profiler.startedAt,
       at: Date.now(),
       pid: process.pid,
-      host: {
-        hostname: os.hostname(),
-        platform: process.platform,
-        arch: process.arch,
-        cpus: os.availableParallelism(),
-        totalMemoryMb: Math.round(os.totalmem() / MB),
-      },
+      host: sessionHost(),
       node: process.version,
-      config: {
-        file: config.configFile,
-        sampleIntervalMs: config.sampleIntervalMs,
-        evaluateEveryMs: config.evaluateEveryMs,
-        maxSamples: config.maxSamples,
-        windowSeconds: config.windowSeconds,
-        plugins: config.plugins.map((p) => p.name),
-        reporters: config.reporters.map((p) => p.name),
-        rules: this.rules(),
-      },
+      config: sessionConfig(config, profiler.rulesStage?.files ?? []),
       catalogue: catalogue.slice(),
       recommendations: [...this.recommendations.values()],
       alerts: this.alerts,
@@ -391,11 +368,6 @@ export class Journal {
       overhead: overhead(profiler),
     };
     return `${JSON.stringify({ h: header })}\n`;
-  }
-
-  private rules(): SessionProfile['config']['rules'] {
-    const baseDir = this.profiler.config.baseDir;
-    return (this.profiler.rulesStage?.files ?? []).map((r) => ({ ...r, file: path.relative(baseDir, r.file) || r.file }));
   }
 
   /** Once a second: resume after a failure, note the state, fsync what was written. */
@@ -420,7 +392,7 @@ export class Journal {
       const state: Record<string, unknown> = { t: Date.now(), o: overhead(profiler) };
       if (faultsKey !== this.faultsKey) state.f = snapshotFaults;
       if (actionsNow !== this.actionsKey) state.x = actions;
-      if (revision !== this.rulesRevision) state.rules = this.rules();
+      if (revision !== this.rulesRevision) state.rules = sessionConfig(profiler.config, profiler.rulesStage?.files ?? []).rules;
       this.faultsKey = faultsKey;
       this.actionsKey = actionsNow;
       this.rulesRevision = revision;

@@ -66,6 +66,12 @@ describe('formatNumber', () => {
       '999999999.999999',
     ]);
     for (const v of [1 / 3, 1e-7, 1e15, 1e21, NaN, Infinity, -Infinity, 0.1 + 0.2, 1e9 + 0.5]) expect(format(v)).toBeNull();
+    // Around the 32-bit path, the nine-digit split and the digit pairs.
+    const edges = [-2147483648, 2147483647, 2147483648, 4294967295, 4294967296, 999_999_999, 1e9, 1_000_000_001, 999_999_999_999_999, 10, 99, 100, 101, 0.01, 0.1, 9.9, 99.99, 0.100001, 123.4];
+    for (const v of edges) {
+      expect(format(v)).toBe(String(v));
+      expect(format(-v)).toBe(String(-v));
+    }
   });
 });
 

@@ -535,6 +535,9 @@ function copy<T>(value: T): T {
 }
 
 /** The evidence of a compiled rule: its leaves in tree order, as `collectConditions` reads them from json-rules-engine. */
+/** Objects that set the evidence objects' shape (see below the function); kept, never read. */
+const EVIDENCE_SHAPES: EvidenceCondition[] = [];
+
 function compiledEvidence(compiled: CompiledConditions, facts: FactValues): EvidenceCondition[] {
   const rec = compiled.scratch;
   rec.trace.fill(0);
@@ -552,6 +555,12 @@ function compiledEvidence(compiled: CompiledConditions, facts: FactValues): Evid
     out.push(typeof leaf.path === 'string' ? { fact: leaf.fact, path: leaf.path, operator, threshold, value } : { fact: leaf.fact, operator, threshold, value });
   }
   return out;
+}
+// The evidence objects' `threshold` and `value` take any value from the start: otherwise the
+// first ones fix them as "heap object" (fractions, null) and the first whole number seen later
+// de-optimises `compiledEvidence` (V8 keeps one shape per property order, so these set it).
+for (const value of [0, null]) {
+  EVIDENCE_SHAPES.push({ fact: '', path: '', operator: '', threshold: value, value }, { fact: '', operator: '', threshold: value, value });
 }
 
 /** The leaves of json-rules-engine's evaluated condition tree: fact, operator, threshold, value seen. */
