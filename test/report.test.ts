@@ -213,7 +213,7 @@ describe('loadlight report (terminal)', () => {
     expect(run.stdout).toMatch(/high {2}demo\.slow-down {2}\d+ times, (at \+[\d.]+m?s|\+[\d.]+m?s to \+[\d.]+m?s)\n {4}Slow the demo down\n {4}action: work\.slow-down/);
     expect(run.stdout).toMatch(/critical {2}demo\.busy {2}fired \+[\d.]+m?s, resolved \+[\d.]+m?s\n {4}The demo is busy <b>now<\/b> \| phase [\d.]+/);
     expect(run.stdout).toMatch(/\+[\d.]+m?s {2}work\.slow-down from app: ok in [\d.]+ms, for demo\.slow-down -> \{"rounds":10000\}/);
-    expect(run.stdout).toMatch(/flaky in collect: sensor unplugged \(\d+ times, from \+[\d.]+m?s\)/);
+    expect(run.stdout).toMatch(/flaky in collect: sensor unplugged \(5 times, from \+[\d.]+m?s; disabled at \+[\d.]+m?s\)/);
     expect(run.stdout).toMatch(/Profiler overhead\n {2}[\d.]+% of one core \([\d.]+m?s over \d+ ticks, [\d.]+ms a tick\), store \d+KB, heap [\d.]+MB, RSS \d+MB/);
   });
 
@@ -275,7 +275,7 @@ describe('loadlight report --format md', () => {
     expect(md).toContain(`| \`process.cpu.percent\` | ${cpu.count} | ${formatValue(cpu.mean, 'percent')} | ${formatValue(cpu.p95, 'percent')} | ${formatValue(cpu.max, 'percent')} |`);
     expect(md).toMatch(/<details><summary>Per-module metrics \(\d+\)<\/summary>\n\n\| Metric \| Count/);
     expect(md).toMatch(/\| \+[\d.]+m?s \| `work\.slow-down` \| app \| ✅ ok \| [\d.]+ms \| `\{"rounds":10000\}` \|/);
-    expect(md).toMatch(/\| `flaky` \| `collect` \| \d+ \| sensor unplugged \|/);
+    expect(md).toMatch(/\| `flaky` \| `collect` \| 5 \| sensor unplugged \(disabled at \+[\d.]+m?s\) \|/);
     expect(md).toMatch(/\nProfiler overhead: [\d.]+% of one core/);
     // every table row has as many cells as its header
     for (const block of md.split('\n\n').filter((b) => b.startsWith('| '))) {
