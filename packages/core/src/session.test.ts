@@ -1,66 +1,39 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLoadlightError } from './errors.js';
-import { buildSession, encodeSeries, SeriesEncoder, SeriesSummarizer, sessionSeries, validateSession } from './session.js';
+import { buildSession, SeriesEncoder, sessionSeries, validateSession } from './session.js';
 import { statistics, Store } from './store.js';
 import type { MetricDeclaration, ResolvedConfig, SessionProfile, SessionSeries } from './types.js';
 
 /** What the session reported before: the sum of a series with nulls as 0. */
 const reduceTotal = (series: Array<number | null>) => series.reduce<number>((sum, v) => sum + (v ?? 0), 0);
 
-/** One summarizer for every run, so that reusing (and growing) its scratch buffers is tested too. */
-const summarizer = new SeriesSummarizer(8);
-
-function expectSameAsStatistics(series: Array<number | null>): void {
-  const summary = summarizer.summarize(series);
-  // toEqual compares numbers with Object.is: -0 and 0 differ, NaN equals NaN.
-  expect(summary.stats).toEqual(statistics(series));
-  expect(Object.is(summary.total, reduceTotal(series)) || (summary.stats.count === 0 && summary.total === 0)).toBe(true);
+/**
+ * The session form of `values` written plainly: each form built whole, the one whose JSON is
+ * shortest kept (dense on a tie, then sparse). An infinity is missing, as JSON writes it.
+ */
+function plainForm(values: Float64Array): SessionSeries {
+  const rows = Array.from(values, (x) => (Number.isFinite(x) ? x : null));
+  const at: number[] = [];
+  const v: number[] = [];
+  rows.forEach((x, i) => x !== null && (at.push(i), v.push(x)));
+  const runs: number[] = [];
+  const heads: Array<number | null> = [];
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    while (j < rows.length && rows[j] === rows[i]) j++;
+    runs.push(j - i);
+    heads.push(rows[i]!);
+    i = j;
+  }
+  const forms: SessionSeries[] = [rows, { at, v }, { runs, v: heads }];
+  const lengths = forms.map((form) => JSON.stringify(form).length);
+  return forms[lengths.indexOf(Math.min(...lengths))]!;
 }
 
 const withNulls = (value: fc.Arbitrary<number>) => fc.oneof({ weight: 5, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) });
 // size 'max': lengths spread up to maxLength (fast-check otherwise keeps arrays to about ten).
 const series = (value: fc.Arbitrary<number>, maxLength = 400) => fc.array(withNulls(value), { maxLength, size: 'max' });
-
-describe('SeriesSummarizer', () => {
-  it('gives the statistics of store.statistics() for any doubles (NaN, infinities, -0 included)', () => {
-    fc.assert(fc.property(series(fc.double()), (s) => expectSameAsStatistics(s)), { numRuns: 500 });
-  });
-
-  it('... for whole numbers, few or many steps apart (the one-bucket-per-step path)', () => {
-    const ints = fc.oneof(fc.integer({ min: -5, max: 60 }), fc.integer({ min: -3000, max: 5000 }), fc.integer({ min: 0, max: 2 ** 40 }));
-    fc.assert(fc.property(series(ints, 5000), (s) => expectSameAsStatistics(s)), { numRuns: 200 });
-  });
-
-  it('... for values at a unit resolution, repeated values and skewed spreads (the histogram levels)', () => {
-    const atResolution = fc.integer({ min: -1_000_000, max: 100_000_000 }).map((k) => k / 1000);
-    const repeated = fc.constantFrom(0, 0, 0, 0, 1.5, 2, 1e-9, 7.25);
-    const skewed = fc.double({ min: 0, max: 40, noNaN: true }).map(Math.exp);
-    const tiny = fc.double({ min: 1, max: 1 + 1e-12, noNaN: true });
-    const value = fc.oneof(atResolution, repeated, skewed, tiny, fc.double({ min: -1e6, max: 1e6, noNaN: true }));
-    fc.assert(fc.property(series(value, 4000), (s) => expectSameAsStatistics(s)), { numRuns: 200 });
-  });
-
-  it('... for long series of one kind each (a full ring of a gauge, a counter, a mostly idle metric)', () => {
-    const kinds = [
-      fc.double({ min: 0, max: 100, noNaN: true }),
-      fc.integer({ min: 0, max: 49 }),
-      fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
-      fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 1000),
-    ];
-    for (const kind of kinds) {
-      fc.assert(fc.property(fc.array(withNulls(kind), { minLength: 3000, maxLength: 3600 }), (s) => expectSameAsStatistics(s)), { numRuns: 15 });
-    }
-  });
-
-  it('handles the simple cases', () => {
-    expect(summarizer.summarize([]).stats).toEqual({ count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null });
-    expect(summarizer.summarize([null, NaN]).total).toBeNaN();
-    expect(summarizer.summarize([3, null, 1, 2]).stats).toEqual({ count: 3, min: 1, max: 3, mean: 2, p50: 2, p95: 3, p99: 3, last: 2 });
-    expect(summarizer.summarize([-0, 0, -0]).stats).toEqual(statistics([-0, 0, -0]));
-    expect(summarizer.summarize([1, Infinity, -Infinity]).stats).toEqual(statistics([1, Infinity, -Infinity]));
-  });
-});
 
 const gauge = (extra: Partial<MetricDeclaration> = {}): MetricDeclaration => ({ unit: 'ms', kind: 'gauge', description: 'test', ...extra });
 
@@ -189,108 +162,96 @@ describe('buildSession', () => {
   });
 });
 
-describe('encodeSeries', () => {
-  /** Each form's compact JSON, written naively. */
-  const forms = (series: Array<number | null>) => {
-    const at: number[] = [];
-    const v: number[] = [];
-    series.forEach((x, i) => x !== null && (at.push(i), v.push(x)));
-    const runs: number[] = [];
-    const heads: Array<number | null> = [];
-    for (let i = 0; i < series.length; ) {
-      let j = i;
-      while (j < series.length && series[j] === series[i]) j++;
-      runs.push(j - i);
-      heads.push(series[i]!);
-      i = j;
-    }
-    return [series, { at, v }, { runs, v: heads }].map((form) => JSON.stringify(form).length);
-  };
-  const value = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.integer({ min: 0, max: 10 ** 7 }).map((k) => k / 1000), fc.double({ noNaN: true, noDefaultInfinity: true }));
-  // Series with runs, gaps and noise, as a store's hold them.
-  const run = fc.tuple(fc.oneof(value, fc.constant(null)), fc.integer({ min: 1, max: 30 }));
-  const seriesOf = fc.array(run, { maxLength: 40 }).map((runs) => runs.flatMap(([v, n]) => new Array<number | null>(n).fill(v)));
-
-  it('picks the form whose JSON is shortest (dense on a tie), and reads back as the series', () => {
-    fc.assert(
-      fc.property(fc.oneof(seriesOf, fc.array(fc.oneof(value, fc.constant(null)), { maxLength: 200 })), (series) => {
-        const n = series.length;
-        const encoded = encodeSeries(Float64Array.from(series, (v) => v ?? NaN), n);
-        const lengths = forms(series);
-        expect(JSON.stringify(encoded).length).toBe(Math.min(...lengths));
-        if (lengths[0] === Math.min(...lengths)) expect(Array.isArray(encoded)).toBe(true);
-        // As a file holds it (JSON writes -0 as 0).
-        const values = JSON.parse(JSON.stringify({ 'a.b': encoded })) as Record<string, SessionSeries>;
-        const session = { catalogue: {}, samples: { t: series.map((_, i) => i), since: -1, values } };
-        expect(sessionSeries(session, 'a.b')).toEqual(series.map((v) => (Object.is(v, -0) ? 0 : v)));
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('writes infinities, which JSON cannot hold, as missing', () => {
-    expect(encodeSeries(Float64Array.from([1, Infinity, 2, -Infinity, NaN]), 5)).toEqual([1, null, 2, null, null]);
-  });
-});
-
 describe('SeriesEncoder', () => {
   /** One encoder for every run: its scratch buffers reused and grown. */
   const encoder = new SeriesEncoder(4);
-  const reference = new SeriesSummarizer(4);
+  /** The encoder gives the store's `statistics()`, the sum row by row and the plain form. */
   const expectSameAsReference = (series: Array<number | null>) => {
     const values = Float64Array.from(series, (v) => v ?? Number.NaN);
     const n = values.length;
-    const fused = encoder.encode(values, n, true);
-    const summary = reference.summarize(values, true);
-    expect(fused.stats).toEqual(summary.stats);
-    expect(Object.is(fused.total, summary.total)).toBe(true);
-    expect(fused.series).toEqual(encodeSeries(values, n));
-    expect(encoder.encode(values, n, false).series).toBeNull();
+    const encoded = encoder.encode(values, n, true);
+    // toEqual compares numbers with Object.is: -0 and 0 differ, NaN equals NaN.
+    expect(encoded.stats).toEqual(statistics(values));
+    expect(Object.is(encoded.total, values.reduce((sum, v) => sum + (v === v ? v : 0), 0))).toBe(true);
+    const plain = plainForm(values);
+    expect(encoded.series).toEqual(plain);
+    expect(JSON.stringify(encoded.series)).toBe(JSON.stringify(plain));
+    expect(encoder.encode(values, n, false)).toEqual({ ...encoded, series: null });
     // Told that no value is -0 (as a Store's are not), the same when none is.
-    if (!series.some((v) => Object.is(v, -0))) expect(encoder.encode(values, n, true, false)).toEqual(fused);
+    if (!series.some((v) => Object.is(v, -0))) expect(encoder.encode(values, n, true, false)).toEqual(encoded);
   };
   // Series made of runs (values repeated, gaps), as a store's are, and noise.
   const runsOf = (value: fc.Arbitrary<number>, maxRun: number, maxRuns: number) =>
     fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) }), fc.integer({ min: 1, max: maxRun })), { maxLength: maxRuns }).map((runs) => runs.flatMap(([v, k]) => new Array<number | null>(k).fill(v)));
+  /** Values that need care: signed zeros, infinities, NaN, the largest and smallest doubles. */
+  const edge = fc.constantFrom(0, -0, Infinity, -Infinity, Number.NaN, 1, -1, 2.5, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE, 1e-300, 1e300);
 
-  it('gives what SeriesSummarizer and encodeSeries give, for any doubles (NaN, infinities, -0 included)', () => {
-    const value = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1, 2.5, Infinity));
-    fc.assert(fc.property(fc.oneof(series(value), runsOf(value, 20, 60)), (s) => expectSameAsReference(s)), { numRuns: 500 });
+  it('gives the statistics of store.statistics() and the plain form, for any doubles (NaN, infinities, -0 included)', () => {
+    const value = fc.oneof(fc.double(), edge);
+    fc.assert(fc.property(fc.oneof(series(value), runsOf(value, 20, 60), series(edge, 50), runsOf(edge, 10, 30)), (s) => expectSameAsReference(s)), { numRuns: 1000 });
   });
 
   it('... for whole numbers and values at a unit resolution, in runs long and short (every percentile path)', () => {
     const value = fc.oneof(
       fc.integer({ min: -5, max: 60 }),
+      fc.integer({ min: -3000, max: 5000 }),
       fc.integer({ min: 0, max: 2 ** 40 }),
       fc.integer({ min: -1_000_000, max: 100_000_000 }).map((k) => k / 1000),
+      fc.constantFrom(0, 0, 0, 0, 1.5, 2, 1e-9, 7.25),
       fc.double({ min: 1, max: 1 + 1e-12, noNaN: true }),
       fc.double({ min: 0, max: 40, noNaN: true }).map(Math.exp),
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
     );
     fc.assert(fc.property(fc.oneof(series(value, 4000), runsOf(value, 50, 400), runsOf(value, 3, 2000)), (s) => expectSameAsReference(s)), { numRuns: 200 });
   });
 
-  it('... for a full ring of each kind of metric (gauge, counter, mostly idle, memory read every 30 s)', () => {
+  it('... for a full ring of each kind of metric (gauge, counter, mostly idle, memory read every 30 s, tiny, odd values)', () => {
     const kinds = [
       series(fc.double({ min: 0, max: 100, noNaN: true }), 3600),
       series(fc.integer({ min: 0, max: 49 }), 3600),
       runsOf(fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }), 40, 300),
       runsOf(fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 1000), 30, 120),
       runsOf(fc.double({ min: 0, max: 1e-9, noNaN: true }), 4, 1500),
+      series(fc.oneof(fc.integer({ min: 0, max: 49 }), edge), 3600),
+      runsOf(fc.oneof(fc.double({ min: -1e-300, max: 1e-300 }), fc.integer({ min: 1, max: 4 }), edge), 40, 400),
     ];
     for (const kind of kinds) fc.assert(fc.property(kind, (s) => expectSameAsReference(s)), { numRuns: 15 });
   });
 
   it('handles the simple cases', () => {
-    expectSameAsReference([]);
-    expectSameAsReference([null, null]);
-    expectSameAsReference([3, null, 1, 2]);
-    expectSameAsReference([0, -0, 0]);
+    for (const s of [[], [null, null], [7], [3, null, 1, 2], [0, -0, 0], [-0], [Infinity, -Infinity], [Number.MAX_VALUE, -Number.MAX_VALUE], [5e-324, -5e-324, -0, 0]]) expectSameAsReference(s);
     const values = Float64Array.from([1.25, 1.25, 1.25, 1.25, 1.25, 1.25, 2, NaN]);
     expect(encoder.encode(values, 8, true)).toEqual({
       stats: { count: 7, min: 1.25, max: 2, mean: 9.5 / 7, p50: 1.25, p95: 2, p99: 2, last: 2 },
       total: 9.5,
       series: { runs: [6, 1, 1], v: [1.25, 2, null] },
     });
+  });
+
+  it('orders -0 before 0 and counts infinities in the statistics, and writes infinities, which JSON cannot hold, as missing', () => {
+    expect(encoder.encode(Float64Array.from([0, -0, 0, -0]), 4, true).stats).toEqual({ count: 4, min: -0, max: 0, mean: 0, p50: -0, p95: 0, p99: 0, last: -0 });
+    const encoded = encoder.encode(Float64Array.from([1, Infinity, NaN, 2, -Infinity, NaN]), 6, true);
+    expect(encoded.stats).toEqual({ count: 4, min: -Infinity, max: Infinity, mean: NaN, p50: 1, p95: Infinity, p99: Infinity, last: -Infinity });
+    expect(encoded.total).toBeNaN();
+    expect(encoded.series).toEqual({ at: [0, 3], v: [1, 2] });
+    // A missing run holds the infinities next to it.
+    const fives = new Array<number>(20).fill(5);
+    expect(encoder.encode(Float64Array.from([...fives, Infinity, NaN, -Infinity, ...fives]), 43, true).series).toEqual({ runs: [20, 3, 20], v: [5, null, 5] });
+  });
+
+  it('reads back, from its JSON, as the series', () => {
+    const value = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.integer({ min: 0, max: 10 ** 7 }).map((k) => k / 1000), fc.double());
+    fc.assert(
+      fc.property(fc.oneof(runsOf(value, 30, 40), series(value, 200)), (s) => {
+        const values = Float64Array.from(s, (v) => v ?? Number.NaN);
+        const encoded = encoder.encode(values, values.length, true).series!;
+        // As a file holds it (JSON writes -0 as 0, an infinity as null).
+        const stored = JSON.parse(JSON.stringify({ 'a.b': encoded })) as Record<string, SessionSeries>;
+        const session = { catalogue: {}, samples: { t: s.map((_, i) => i), since: -1, values: stored } };
+        expect(sessionSeries(session, 'a.b')).toEqual(Array.from(values, (v) => (Number.isFinite(v) ? v + 0 : null)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

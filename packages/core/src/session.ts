@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LoadlightError } from './errors.js';
 import { SESSION_SCHEMA_VERSION, sessionProfileSchema } from './session-schema.js';
-import { applyFormula, formulaOperand, rankIndex, statistics, type Store } from './store.js';
+import { applyFormula, formulaOperand, rankIndex, type Store } from './store.js';
 import type {
   ActionRecord,
   Evaluation,
@@ -85,182 +85,9 @@ function moduleFigure(summary: SeriesSummary, stat: 'sum' | 'mean' | 'max' | 'mi
 
 /** Buckets per histogram level: the counts fit in L1 cache, the bucket of a value in 16 bits. */
 const MAX_BUCKETS = 4096;
-/** Ranges this short (or histogram levels this deep) are finished by quickselect. */
+/** This few runs are finished by sorting them; after this many histogram levels, by quickselect on their rows. */
 const SMALL_RANGE = 32;
 const MAX_LEVELS = 4;
-
-/**
- * Computes the same statistics as the store's `statistics()` (nearest-rank p50/p95/p99 of the
- * values, nulls and NaN skipped) without sorting each series: a histogram of the values over
- * [min, max] (monotone, so the bucket of the k-th smallest value is found by counting) narrows
- * each rank to one bucket, resolved by a deeper level or quickselect. A series of at most a few
- * thousand distinct whole steps (counters, values at a unit's resolution) is settled by the
- * first level alone. Series holding -0 or an infinity go to `statistics()` itself, so that
- * every result is identical to it. Scratch buffers are reused from one series to the next.
- */
-export class SeriesSummarizer {
-  private values: Float64Array;
-  private gathered: Float64Array;
-  private bucketOf: Uint16Array;
-  private readonly counts = new Int32Array(MAX_BUCKETS);
-  /** Set by `bucket()`: whether each bucket holds one value (`min + bucket`). */
-  private exact = false;
-
-  constructor(capacity = 0) {
-    this.values = new Float64Array(capacity);
-    this.gathered = new Float64Array(capacity);
-    this.bucketOf = new Uint16Array(capacity);
-  }
-
-  /**
-   * The statistics and total of `series`; with `nanIsMissing`, NaN is a missing value like null
-   * (as in the Store's typed arrays), else it makes the total NaN.
-   */
-  summarize(series: ArrayLike<number | null>, nanIsMissing = false): SeriesSummary {
-    if (series.length > this.values.length) {
-      this.values = new Float64Array(series.length);
-      this.gathered = new Float64Array(series.length);
-      this.bucketOf = new Uint16Array(series.length);
-    }
-    const values = this.values;
-    let n = 0;
-    let sum = 0;
-    let sawNaN = false;
-    let special = false;
-    let min = Infinity;
-    let max = -Infinity;
-    let last: number | null = null;
-    const length = series.length;
-    for (let i = 0; i < length; i++) {
-      const v = series[i];
-      if (v === null || v === undefined) continue;
-      if (v !== v) {
-        if (!nanIsMissing) sawNaN = true;
-        continue;
-      }
-      values[n++] = v;
-      sum += v;
-      last = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      // -0 sorts before 0 in a typed-array sort; the histogram cannot tell them apart.
-      if (v === 0 && Object.is(v, -0)) special = true;
-    }
-    // The total adds every value in order, as `reduce((s, v) => s + (v ?? 0), 0)` would.
-    const total = sawNaN ? NaN : sum;
-    if (n === 0) return { stats: { count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null }, total };
-    if (special || !Number.isFinite(max - min)) return { stats: statistics(series), total };
-    const k50 = rankIndex(0.5, n);
-    const k95 = rankIndex(0.95, n);
-    const k99 = rankIndex(0.99, n);
-    let p50 = min;
-    let p95 = min;
-    let p99 = min;
-    if (min !== max) {
-      this.bucket(values, 0, n, min, max);
-      const counts = this.counts;
-      let b = 0;
-      let below = 0;
-      while (below + counts[b]! <= k50) below += counts[b++]!;
-      const b50 = b;
-      const below50 = below;
-      while (below + counts[b]! <= k95) below += counts[b++]!;
-      const b95 = b;
-      const below95 = below;
-      while (below + counts[b]! <= k99) below += counts[b++]!;
-      const b99 = b;
-      const below99 = below;
-      if (this.exact) {
-        p50 = min + b50;
-        p95 = min + b95;
-        p99 = min + b99;
-      } else {
-        // The values of the (at most three) buckets, one segment each, in one pass.
-        const n50 = counts[b50]!;
-        const n95 = counts[b95]!;
-        const n99 = counts[b99]!;
-        const at50 = 0;
-        const at95 = b95 === b50 ? at50 : at50 + n50;
-        const at99 = b99 === b95 ? at95 : at95 + n95;
-        const gathered = this.gathered;
-        const bucketOf = this.bucketOf;
-        let w50 = at50;
-        let w95 = at95;
-        let w99 = at99;
-        for (let i = 0; i < n; i++) {
-          const bi = bucketOf[i];
-          if (bi === b50) gathered[w50++] = values[i]!;
-          else if (bi === b95) gathered[w95++] = values[i]!;
-          else if (bi === b99) gathered[w99++] = values[i]!;
-        }
-        p50 = this.kth(gathered, at50, n50, k50 - below50);
-        p95 = this.kth(gathered, at95, n95, k95 - below95);
-        p99 = this.kth(gathered, at99, n99, k99 - below99);
-      }
-    }
-    return { stats: { count: n, min, max, mean: sum / n, p50, p95, p99, last }, total };
-  }
-
-  /**
-   * Histogram of a[from, from + n) over [min, max] (min < max, both finite): `bucketOf[i]` for
-   * a[from + i], `counts[b]`. The bucket of a value never decreases as the value grows.
-   */
-  private bucket(a: Float64Array, from: number, n: number, min: number, max: number): void {
-    const range = max - min;
-    // Whole numbers a few thousand apart at most: one bucket per step, maybe one value each.
-    const stepwise = range < MAX_BUCKETS && range < 2 * n && Number.isInteger(min) && Number.isInteger(max);
-    const buckets = stepwise ? Math.floor(range) + 1 : Math.min(MAX_BUCKETS, n);
-    const scale = stepwise ? 1 : buckets / range;
-    const top = buckets - 1;
-    const counts = this.counts;
-    const bucketOf = this.bucketOf;
-    counts.fill(0, 0, buckets);
-    let exact = stepwise;
-    for (let i = 0; i < n; i++) {
-      const v = a[from + i]!;
-      let b = ((v - min) * scale) | 0;
-      if (b > top) b = top;
-      bucketOf[i] = b;
-      counts[b]!++;
-      // A bucket whose every value equals min + b holds that one value.
-      if (exact && min + b !== v) exact = false;
-    }
-    this.exact = exact;
-  }
-
-  /** The k-th smallest (0-based) of a[from, from + n); reorders that range. */
-  private kth(a: Float64Array, from: number, n: number, k: number): number {
-    for (let level = 0; n > SMALL_RANGE && level < MAX_LEVELS; level++) {
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = from; i < from + n; i++) {
-        const v = a[i]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      if (min === max) return min;
-      if (!Number.isFinite(MAX_BUCKETS / (max - min))) break;
-      this.bucket(a, from, n, min, max);
-      const counts = this.counts;
-      let b = 0;
-      let below = 0;
-      while (below + counts[b]! <= k) below += counts[b++]!;
-      if (this.exact) return min + b;
-      // Move that bucket's values to the front of the range, and look only there.
-      const bucketOf = this.bucketOf;
-      let w = from;
-      for (let i = 0; i < n; i++) {
-        if (bucketOf[i] !== b) continue;
-        const t = a[w]!;
-        a[w++] = a[from + i]!;
-        a[from + i] = t;
-      }
-      n = counts[b]!;
-      k -= below;
-    }
-    return quickselect(a, from, from + n - 1, from + k);
-  }
-}
 
 /** The value that would be at index k of a[lo..hi] (inclusive) once sorted; reorders that range. */
 function quickselect(a: Float64Array, lo: number, hi: number, k: number): number {
@@ -348,98 +175,6 @@ function numberText(x: number): number {
   return String(sign === 1 ? -x : x).length;
 }
 
-/**
- * The first `n` values of `values` (NaN: missing) as a session series, in the form whose compact
- * JSON is shortest (see `SessionSeries`; dense on a tie, then sparse). Values JSON cannot hold
- * (infinities) are missing, as JSON would write them (null). The lengths are counted exactly
- * without writing anything: the forms differ by their structure (nulls, commas, row indices, run
- * lengths) and by the values a run holds once rather than on every row.
- */
-export function encodeSeries(values: Float64Array, n: number): SessionSeries {
-  // Present rows, and the text of their indices: counted by ranges of as many digits.
-  let present = 0;
-  let indexText = 0;
-  for (let from = 0, to = 10, width = 1; from < n; from = to, to *= 10, width++) {
-    const end = Math.min(to, n);
-    let count = 0;
-    for (let i = from; i < end; i++) {
-      const x = values[i]!;
-      if (x - x === 0) count++;
-    }
-    present += count;
-    indexText += count * width;
-  }
-  // Runs of rows holding one value, or missing (NaN and infinities alike).
-  let runs = 0;
-  let runText = 0;
-  let missingRuns = 0;
-  /** Value text the runs form writes once where the others write it on every row of its run. */
-  let repeated = 0;
-  let start = 0;
-  let head = n > 0 ? values[0]! : 0;
-  let headMissing = head - head !== 0;
-  for (let i = 1; i <= n; i++) {
-    if (i < n) {
-      const x = values[i]!;
-      if (headMissing ? x - x !== 0 : x === head) continue;
-    }
-    const length = i - start;
-    runs++;
-    runText += digits(length);
-    if (headMissing) missingRuns++;
-    else if (length > 1) repeated += (length - 1) * numberText(head);
-    if (i === n) break;
-    start = i;
-    head = values[i]!;
-    headMissing = head - head !== 0;
-  }
-  // Each form's text less the text of every present value (the same in all): dense `[` `]`, n - 1
-  // commas, `null` per missing row; sparse `{"at":[` `],"v":[` `]}`, the indices, 2 (p - 1)
-  // commas; runs `{"runs":[` `],"v":[` `]}`, the lengths, 2 (r - 1) commas, `null` per missing run.
-  const dense = n === 0 ? 2 : n + 1 + 4 * (n - present);
-  const sparse = present === 0 ? 16 : 14 + indexText + 2 * present;
-  const runsForm = n === 0 ? 18 : 16 + runText + 2 * runs + 4 * missingRuns - repeated;
-  if (runsForm < dense && runsForm < sparse) {
-    const lengths = new Array<number>(runs);
-    const heads = new Array<number | null>(runs);
-    let r = 0;
-    start = 0;
-    for (let i = 1; i <= n; i++) {
-      const x = values[start]!;
-      if (i < n && (x - x !== 0 ? values[i]! - values[i]! !== 0 : values[i]! === x)) continue;
-      lengths[r] = i - start;
-      heads[r++] = x - x === 0 ? x : null;
-      start = i;
-    }
-    return { runs: lengths, v: heads };
-  }
-  if (sparse < dense) {
-    const at = new Array<number>(present);
-    const v = new Array<number>(present);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const x = values[i]!;
-      if (x - x !== 0) continue;
-      at[k] = i;
-      v[k++] = x;
-    }
-    return { at, v };
-  }
-  const out = new Array<number | null>(n);
-  if (present === n) {
-    for (let i = 0; i < n; i++) out[i] = values[i]!;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const x = values[i]!;
-      out[i] = x - x === 0 ? x : null;
-    }
-  }
-  return out;
-}
-
-/** Not a bucket (`bucketOf` of a missing run): histograms have at most MAX_BUCKETS. */
-const NO_BUCKET = 65_535;
-
 const FORM_DENSE = 0;
 const FORM_SPARSE = 1;
 const FORM_RUNS = 2;
@@ -450,40 +185,35 @@ export interface EncodedSeries extends SeriesSummary {
 }
 
 /**
- * `SeriesSummarizer.summarize(values, true)` and `encodeSeries(values, n)` at once, from the
- * series' runs (rows of one value, or missing): one pass over the rows finds them and adds the
- * sum, row by row as `summarize` does; the statistics, each form's length and the chosen form are
- * then worked out from the runs (a counter or a mostly idle metric has far fewer runs than rows).
- * Percentiles are nearest-rank over the runs weighted by their lengths (a histogram of run values,
- * as `SeriesSummarizer` does with rows). A series holding an infinity or -0 goes to the two
- * reference functions, so that every result is identical to theirs. Scratch buffers are reused.
+ * A series' statistics (those of the store's `statistics()`: nearest-rank p50/p95/p99, NaN
+ * skipped), its total and its session form (the one whose compact JSON is shortest), from its
+ * runs (rows of one value, or missing): one pass over the rows finds them and adds the sum row by
+ * row; the rest is worked out from the runs (a counter or a mostly idle metric has far fewer runs
+ * than rows). Percentiles are found without sorting: a histogram of the run values over
+ * [min, max], weighted by run length (monotone, so the bucket of the k-th smallest row is found by
+ * counting), narrows each rank to one bucket, resolved by a deeper level or a small sort; a series
+ * of at most a few thousand whole steps is settled by the first level alone. Infinities and -0
+ * are ordered as a typed-array sort orders them (-Infinity first, -0 before 0); in the forms an
+ * infinity is missing, as JSON writes it (null). Scratch buffers are reused.
  */
 export class SeriesEncoder {
-  private readonly reference: SeriesSummarizer;
-  /** Run r: rows [starts[r], starts[r + 1]) hold heads[r] (NaN: missing). */
-  private starts: Int32Array;
-  private heads: Float64Array;
-  /** The present runs: value and length, reordered while percentiles are selected. */
-  private values: Float64Array;
-  private weights: Int32Array;
-  private gatheredValues: Float64Array;
-  private gatheredWeights: Int32Array;
-  private bucketOf: Uint16Array;
+  /** Run r: rows [starts[r], starts[r + 1]) hold heads[r] (NaN: missing or infinite). */
+  private starts = new Int32Array(1);
+  private heads = new Float64Array(0);
+  /** The finite runs found by `encode`: value and length (sorted when few). */
+  private values = new Float64Array(0);
+  private weights = new Int32Array(0);
+  private gatheredValues = new Float64Array(0);
+  private gatheredWeights = new Int32Array(0);
+  private bucketOf = new Uint16Array(0);
   private readonly counts = new Int32Array(MAX_BUCKETS);
   private exact = false;
   /** Rows, for the rare bucket that histogram levels cannot split. */
-  private rows: Float64Array;
+  private rows = new Float64Array(0);
 
+  /** Scratch buffers for series of up to `capacity` rows (they grow for longer ones). */
   constructor(capacity = 0) {
-    this.reference = new SeriesSummarizer(capacity);
-    this.starts = new Int32Array(capacity + 1);
-    this.heads = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
-    this.weights = new Int32Array(capacity);
-    this.gatheredValues = new Float64Array(3 * capacity);
-    this.gatheredWeights = new Int32Array(3 * capacity);
-    this.bucketOf = new Uint16Array(capacity);
-    this.rows = new Float64Array(capacity);
+    this.grow(capacity);
   }
 
   private words: { of: Float64Array | null; view: Int32Array; byteOrder: number } = { of: null, view: new Int32Array(0), byteOrder: 1 };
@@ -521,8 +251,9 @@ export class SeriesEncoder {
 
   /**
    * The statistics and total of `values[0..n)` (NaN: missing) and, with `encode`, its session
-   * series in the shortest form (else `series` is null). `signedZeros: false` says that no value
-   * is -0 (a Store's values: it holds -0 as 0), which spares looking for one.
+   * series in the shortest form (else `series` is null). The total adds the values in row order,
+   * missing ones as 0. `signedZeros: false` says that no value is -0 (a Store's values: it holds
+   * -0 as 0), which spares looking for one.
    */
   encode(values: Float64Array, n: number, encode: boolean, signedZeros = true): EncodedSeries {
     this.grow(n);
@@ -539,45 +270,67 @@ export class SeriesEncoder {
     let repeated = 0;
     const starts = this.starts;
     const heads = this.heads;
+    const finiteValues = this.values;
+    const finiteWeights = this.weights;
     let runs = 0;
+    // Finite rows and the runs holding them; rows of -Infinity and of Infinity.
     let present = 0;
     let presentRuns = 0;
+    let below = 0;
+    let above = 0;
     let sum = 0;
     let min = Infinity;
     let max = -Infinity;
     let last = Number.NaN;
-    let special = false;
+    let negativeZero = false;
     let i = 0;
     while (i < n) {
       const x = values[i]!;
       let j = i + 1;
       starts[runs] = i;
-      heads[runs++] = x;
-      if (x === x) {
+      if (x - x === 0) {
+        heads[runs++] = x;
         while (j < n && values[j] === x) j++;
         const length = j - i;
         if (encode) {
           runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
           if (length > 1) repeated += (length - 1) * numberText(x);
         }
-        presentRuns++;
+        finiteValues[presentRuns] = x;
+        finiteWeights[presentRuns++] = length;
         present += length;
-        // Row by row, as `summarize` adds them (the same rounding); whole numbers add exactly
-        // (below 2^53), so at once. 0 changes nothing (-0 is sent to the reference below).
+        // Row by row (the same rounding); whole numbers add exactly (below 2^53), so at once.
+        // 0 changes nothing: the sum starts at 0, so is never -0.
         if (x !== 0) {
           if (length > 1 && sum === Math.floor(sum) && x === Math.floor(x) && Math.abs(sum) + Math.abs(x) * length < 2 ** 53) sum += x * length;
           else for (let q = i; q < j; q++) sum += x;
-          // An infinity: not finite.
-          if (x - x !== 0) special = true;
-        } else if (signedZeros) {
+        } else if (signedZeros && !negativeZero) {
           // -0 equals 0, so may hide in a run of zeros.
-          for (let q = i; q < j; q++) if (bits[2 * q + high] !== 0) special = true;
+          for (let q = i; q < j; q++) {
+            if (bits[2 * q + high] === 0) continue;
+            negativeZero = true;
+            break;
+          }
         }
         if (x < min) min = x;
         if (x > max) max = x;
         last = x;
       } else {
-        while (j < n && values[j] !== values[j]) j++;
+        // Missing rows and infinities make one missing run (JSON writes an infinity as null);
+        // an infinity still counts in the statistics.
+        heads[runs++] = Number.NaN;
+        j = i;
+        for (;;) {
+          while (j < n && values[j] !== values[j]) j++;
+          if (j === n) break;
+          const v = values[j]!;
+          if (v - v === 0) break;
+          sum += v;
+          last = v;
+          if (v < 0) below++;
+          else above++;
+          j++;
+        }
         if (encode) {
           const length = j - i;
           runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
@@ -587,22 +340,36 @@ export class SeriesEncoder {
       i = j;
     }
     starts[runs] = n;
-    if (special) {
-      const summary = this.reference.summarize(values.subarray(0, n), true);
-      return { stats: summary.stats, total: summary.total, series: encode ? encodeSeries(values, n) : null };
-    }
     const total = sum;
+    const count = present + below + above;
     let stats: MetricStatistics;
-    if (present === 0) {
+    if (count === 0) {
       stats = { count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null };
     } else {
-      stats = { count: present, min, max, mean: sum / present, p50: min, p95: min, p99: min, last };
-      if (min !== max) this.percentiles(stats, runs, presentRuns, present, min, max);
+      // Sorted, the rows are `below` times -Infinity, the finite rows (min..max), `above` times Infinity.
+      stats = { count, min: below > 0 ? -Infinity : min, max: above > 0 ? Infinity : max, mean: sum / count, p50: min, p95: min, p99: min, last };
+      const k50 = rankIndex(0.5, count);
+      const k95 = rankIndex(0.95, count);
+      const k99 = rankIndex(0.99, count);
+      if (present > 0 && min !== max) {
+        const top = present - 1;
+        const finite = (k: number) => (k < below ? 0 : k - below > top ? top : k - below);
+        this.percentiles(stats, presentRuns, min, max, finite(k50), finite(k95), finite(k99));
+      }
+      if (below + above > 0) {
+        const infinite = (k: number, p: number | null) => (k < below ? -Infinity : k - below < present ? p : Infinity);
+        stats.p50 = infinite(k50, stats.p50);
+        stats.p95 = infinite(k95, stats.p95);
+        stats.p99 = infinite(k99, stats.p99);
+      }
+      if (negativeZero) this.signZeros(values, stats, runs, below, k50, k95, k99);
     }
     if (!encode) return { stats, total, series: null };
-    // Each form's text less the text of every present value: see `encodeSeries`. The row index
-    // text is counted only when the sparse form could be the shortest (each index is a digit at
-    // least): no other choice depends on it.
+    // Each form's text less the text of every finite value (the same in all): dense `[` `]`, n - 1
+    // commas, `null` per missing row; sparse `{"at":[` `],"v":[` `]}`, the indices, 2 (p - 1)
+    // commas; runs `{"runs":[` `],"v":[` `]}`, the lengths, 2 (r - 1) commas, `null` per missing
+    // run. The row index text is counted only when the sparse form could be the shortest (each
+    // index is a digit at least): no other choice depends on it.
     const dense = n === 0 ? 2 : n + 1 + 4 * (n - present);
     if (present > 0 && 14 + 3 * present < dense) {
       for (let r = 0; r < runs; r++) if (heads[r] === heads[r]) indexText += digitSums[starts[r + 1]!]! - digitSums[starts[r]!]!;
@@ -612,37 +379,51 @@ export class SeriesEncoder {
     const sparse = present === 0 ? 16 : 14 + indexText + 2 * present;
     const runsForm = n === 0 ? 18 : 16 + runText + 2 * runs + 4 * missingRuns - repeated;
     const form = runsForm < dense && runsForm < sparse ? FORM_RUNS : sparse < dense ? FORM_SPARSE : FORM_DENSE;
-    return { stats, total, series: this.form(form, n, runs, present, missingRuns) };
+    return { stats, total, series: this.form(form, n, runs, present, missingRuns, negativeZero ? values : null) };
   }
 
   /**
-   * Sets the nearest-rank p50, p95 and p99 of the `runs` runs found by `encode` (`count` of them
-   * present, of `rows` rows in all), min < max.
+   * Gives the zeros among `stats` the sign a typed-array sort gives them (-0 before 0): that of
+   * the row of their rank (`k50`...), and the last one that of the last finite row.
    */
-  private percentiles(stats: MetricStatistics, runs: number, count: number, rows: number, min: number, max: number): void {
-    const k50 = rankIndex(0.5, rows);
-    const k95 = rankIndex(0.95, rows);
-    const k99 = rankIndex(0.99, rows);
+  private signZeros(values: Float64Array, stats: MetricStatistics, runs: number, below: number, k50: number, k95: number, k99: number): void {
     const heads = this.heads;
     const starts = this.starts;
+    let negatives = below;
+    let negativeZeros = 0;
+    let lastRow = 0;
+    for (let r = 0; r < runs; r++) {
+      const x = heads[r]!;
+      if (x !== x) continue;
+      const end = starts[r + 1]!;
+      lastRow = end - 1;
+      if (x < 0) negatives += end - starts[r]!;
+      else if (x === 0) for (let i = starts[r]!; i < end; i++) if (Object.is(values[i], -0)) negativeZeros++;
+    }
+    const zero = (k: number) => (k - negatives < negativeZeros ? -0 : 0);
+    if (stats.min === 0) stats.min = zero(0);
+    if (stats.max === 0) stats.max = zero(stats.count - 1);
+    if (stats.p50 === 0) stats.p50 = zero(k50);
+    if (stats.p95 === 0) stats.p95 = zero(k95);
+    if (stats.p99 === 0) stats.p99 = zero(k99);
+    if (stats.last === 0) stats.last = values[lastRow]!;
+  }
+
+  /**
+   * Sets the p50, p95 and p99 of `stats` to the values of rank `k50`, `k95` and `k99` among the
+   * rows of the `count` finite runs found by `encode` (in `values`, `weights`), min < max.
+   */
+  private percentiles(stats: MetricStatistics, count: number, min: number, max: number, k50: number, k95: number, k99: number): void {
+    const values = this.values;
+    const weights = this.weights;
     if (count <= SMALL_RANGE) {
-      // A few present runs: (value, length) pairs, sorted.
-      const values = this.values;
-      const weights = this.weights;
-      let k = 0;
-      for (let r = 0; r < runs; r++) {
-        const x = heads[r]!;
-        if (x !== x) continue;
-        values[k] = x;
-        weights[k++] = starts[r + 1]! - starts[r]!;
-      }
       sortPairs(values, weights, 0, count);
       stats.p50 = valueAtRank(values, weights, 0, count, k50);
       stats.p95 = valueAtRank(values, weights, 0, count, k95);
       stats.p99 = valueAtRank(values, weights, 0, count, k99);
       return;
     }
-    this.bucketRuns(runs, count, min, max);
+    this.bucket(values, weights, 0, count, min, max);
     const counts = this.counts;
     let b = 0;
     let below = 0;
@@ -671,15 +452,15 @@ export class SeriesEncoder {
     let w50 = at50;
     let w95 = at95;
     let w99 = at99;
-    for (let r = 0; r < runs; r++) {
+    for (let r = 0; r < count; r++) {
       const bi = bucketOf[r];
       let w: number;
       if (bi === b50) w = w50++;
       else if (bi === b95) w = w95++;
       else if (bi === b99) w = w99++;
       else continue;
-      gv[w] = heads[r]!;
-      gw[w] = starts[r + 1]! - starts[r]!;
+      gv[w] = values[r]!;
+      gw[w] = weights[r]!;
     }
     // A bucket holding two of the ranks is one segment.
     const end95 = b95 === b50 ? w50 : w95;
@@ -687,37 +468,6 @@ export class SeriesEncoder {
     stats.p50 = this.kth(gv, gw, at50, w50 - at50, k50 - below50);
     stats.p95 = this.kth(gv, gw, at95, end95 - at95, k95 - below95);
     stats.p99 = this.kth(gv, gw, at99, end99 - at99, k99 - below99);
-  }
-
-  /**
-   * `bucket` over the runs found by `encode` (`count` of them present): `bucketOf[r]` for run r,
-   * NO_BUCKET for a missing one.
-   */
-  private bucketRuns(runs: number, count: number, min: number, max: number): void {
-    const heads = this.heads;
-    const starts = this.starts;
-    const range = max - min;
-    const stepwise = range < MAX_BUCKETS && range < 2 * count && Number.isInteger(min) && Number.isInteger(max);
-    const buckets = stepwise ? Math.floor(range) + 1 : Math.min(MAX_BUCKETS, count);
-    const scale = stepwise ? 1 : buckets / range;
-    const top = buckets - 1;
-    const counts = this.counts;
-    const bucketOf = this.bucketOf;
-    counts.fill(0, 0, buckets);
-    let exact = stepwise;
-    for (let r = 0; r < runs; r++) {
-      const v = heads[r]!;
-      if (v !== v) {
-        bucketOf[r] = NO_BUCKET;
-        continue;
-      }
-      let b = ((v - min) * scale) | 0;
-      if (b > top) b = top;
-      bucketOf[r] = b;
-      counts[b]! += starts[r + 1]! - starts[r]!;
-      if (exact && min + b !== v) exact = false;
-    }
-    this.exact = exact;
   }
 
   /**
@@ -789,8 +539,12 @@ export class SeriesEncoder {
     return quickselect(rows, 0, m - 1, k);
   }
 
-  /** The runs found by `encode` as a session series of form `form` (as `encodeSeries` writes it). */
-  private form(form: number, n: number, runs: number, present: number, missingRuns: number): SessionSeries {
+  /**
+   * The runs found by `encode` as a session series of form `form`; infinities are missing runs
+   * already. A run of zeros may hold -0 too: given `zeros` (the rows), the dense and sparse forms
+   * write each zero as its row holds it (a runs form, as its first row).
+   */
+  private form(form: number, n: number, runs: number, present: number, missingRuns: number, zeros: Float64Array | null): SessionSeries {
     const starts = this.starts;
     const heads = this.heads;
     // Arrays of numbers only and arrays holding nulls are made at different places: V8 then
@@ -823,6 +577,7 @@ export class SeriesEncoder {
           v[k++] = x;
         }
       }
+      if (zeros !== null) for (let k = 0; k < present; k++) if (v[k] === 0) v[k] = zeros[at[k]!]!;
       return { at, v };
     }
     if (present === n) {
@@ -832,6 +587,7 @@ export class SeriesEncoder {
         const end = starts[r + 1]!;
         for (let i = starts[r]!; i < end; i++) full[i] = x;
       }
+      if (zeros !== null) for (let i = 0; i < n; i++) if (full[i] === 0) full[i] = zeros[i]!;
       return full;
     }
     const out = new Array<number | null>(n);
@@ -841,6 +597,7 @@ export class SeriesEncoder {
       const end = starts[r + 1]!;
       for (let i = starts[r]!; i < end; i++) out[i] = value;
     }
+    if (zeros !== null) for (let i = 0; i < n; i++) if (out[i] === 0) out[i] = zeros[i]!;
     return out;
   }
 }
