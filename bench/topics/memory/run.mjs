@@ -3,12 +3,19 @@
 // imported and no profiler, against the same process after gc with a profiler holding 3,600
 // samples of every built-in metric and 100 modules. The store's own bytes are shown beside, and
 // the rest (heap and external growth not in the store). `params.workload` picks the modelled
-// program (topics/export/ring.mjs): `realistic` (the bound's case) or `worst`.
+// program (topics/export/ring.mjs): `realistic` (the bound's case) or `worst`. RSS growth varies
+// from process to process with the same heap (the C allocator keeps freed pages or not), so the
+// figures are medians over several measuring processes (this file run as a script, `--once`).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { summarize } from '../../lib/stats.mjs';
 import { fillRing, loadPackages, RING_MODULES, RING_SAMPLES, warmModel } from '../export/ring.mjs';
 
 export const MEMORY_BOUND_MB = 4;
 const MB = 2 ** 20;
+/** Measuring processes per workload (two at a time), full run and `--quick`. */
+const PROCESSES = { full: 7, quick: 3 };
 
 /** @typedef {import('../../lib/results.mjs').Measured} Measured */
 
@@ -46,24 +53,26 @@ function warmYoungGeneration() {
   return v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 }
 
+const labels = {
+  total: 'heap used + external growth',
+  rss: 'RSS growth',
+  store: 'store (profiler.store.bytes)',
+  heap: 'heap used growth',
+  code: '  of which code (bytecode, compiled)',
+  external: 'external growth (ArrayBuffers)',
+  rest: 'the rest (heap + external growth - store)',
+  declared: 'heap + external growth before the rows (profiler started, modules declared)',
+  declaredRss: 'RSS growth before the rows',
+};
+
 /** @type {import('../../lib/topic.mjs').GroupModule['run']} */
-export async function run(_ctx, params) {
+export async function run(ctx, params) {
   const workload = params.workload === 'worst' ? 'worst' : 'realistic';
   const worst = workload === 'worst';
   /** @type {string[]} */
   const notes = [];
-  const labels = {
-    total: 'heap used + external growth',
-    rss: 'RSS growth',
-    store: 'store (profiler.store.bytes)',
-    heap: 'heap used growth',
-    code: '  of which code (bytecode, compiled)',
-    external: 'external growth (ArrayBuffers)',
-    rest: 'the rest (heap + external growth - store)',
-    declared: 'heap + external growth before the rows (profiler started, modules declared)',
-    declaredRss: 'RSS growth before the rows',
-  };
   const samples = RING_SAMPLES.toLocaleString('en-US');
+  const processes = ctx.quick ? PROCESSES.quick : PROCESSES.full;
   /** @type {import('../../lib/results.mjs').ComparisonDef[]} */
   const comparisons = [
     {
@@ -71,18 +80,58 @@ export async function run(_ctx, params) {
       title: worst
         ? `WORST CASE, not the bound's case: every module called 20 times every tick, noisy latencies (${samples} samples, every built-in metric, ${RING_MODULES} modules), after gc`
         : `memory growth after a full ring (${samples} samples, every built-in metric, ${RING_MODULES} modules, a modelled program), after gc`,
-      note: 'against the same process before the profiler started (our packages imported, the model of the program compiled, young generation warmed); one process',
+      note: `against the same process before the profiler started (our packages imported, the model of the program compiled, young generation warmed); medians of ${processes} processes, ± half the IQR`,
       baseline: 'store',
       cases: ['total', 'rss', 'store', 'heap', 'code', 'external', 'rest', 'declared', 'declaredRss'],
       ...(worst ? {} : { bounds: { total: { value: MEMORY_BOUND_MB }, rss: { value: MEMORY_BOUND_MB } } }),
     },
   ];
-  const { mods, missing } = await loadPackages();
+  const { missing } = await loadPackages();
   if (missing !== null) {
     /** @type {Measured[]} */
     const measured = Object.entries(labels).map(([id, label]) => ({ id, label, who: 'loadlight', unit: 'MB', median: NaN, spread: NaN, unavailable: missing }));
     return { measured, comparisons, notes };
   }
+  /** @type {Array<Awaited<ReturnType<typeof measureOnce>>>} */
+  const runs = [];
+  for (let i = 0; i < processes; i += 2) {
+    const batch = Array.from({ length: Math.min(2, processes - i) }, () => measureInProcess(workload));
+    runs.push(...(await Promise.all(batch)));
+  }
+  /** @type {Measured[]} */
+  const measured = Object.entries(labels).map(([id, label]) => {
+    const values = runs.map((r) => r.bytes[/** @type {keyof typeof labels} */ (id)] / MB);
+    const summary = summarize(values);
+    return { id, label, who: id === 'store' ? 'node' : 'loadlight', unit: 'MB', median: summary.median, spread: summary.spread, samples: values };
+  });
+  const rss = runs.map((r) => r.bytes.rss / MB).sort((a, b) => a - b);
+  notes.push(...(runs[0]?.notes ?? []), `RSS growth in each of the ${processes} processes (MB, sorted): ${rss.map((v) => v.toFixed(2)).join(', ')}`);
+  return { measured, comparisons, notes };
+}
+
+/**
+ * Runs `measureOnce` in a fresh node process (this file as a script).
+ * @param {'realistic' | 'worst'} workload
+ * @returns {Promise<Awaited<ReturnType<typeof measureOnce>>>}
+ */
+function measureInProcess(workload) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--once', workload], { maxBuffer: 16 * MB }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`memory: the measuring process failed: ${stderr.trim() || error.message}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+/**
+ * One process's figures: bytes per case, and notes.
+ * @param {'realistic' | 'worst'} workload
+ */
+async function measureOnce(workload) {
+  /** @type {string[]} */
+  const notes = [];
+  const samples = RING_SAMPLES.toLocaleString('en-US');
+  const { mods } = await loadPackages();
   warmModel(workload);
   const youngBefore = warmYoungGeneration();
   const before = settle();
@@ -107,15 +156,6 @@ export async function run(_ctx, params) {
     declared: beforeRows.heapUsed - before.heapUsed + beforeRows.external - before.external,
     declaredRss: beforeRows.rss - before.rss,
   };
-  /** @type {Measured[]} */
-  const measured = Object.entries(labels).map(([id, label]) => ({
-    id,
-    label,
-    who: id === 'store' ? 'node' : 'loadlight',
-    unit: 'MB',
-    median: bytes[/** @type {keyof typeof labels} */ (id)] / MB,
-    spread: 0,
-  }));
   const stored = ring.metrics - ring.derived;
   notes.push(
     `${ring.metrics} metrics declared (${ring.moduleMetrics} module metrics; ${ring.derived} computed or derived, without samples of their own); ` +
@@ -124,5 +164,11 @@ export async function run(_ctx, params) {
     `V8's young generation: ${(youngBefore / MB).toFixed(0)} MB before (warmed), ${(youngAfter / MB).toFixed(0)} MB after; MB = 2^20 bytes; the profiler is kept alive (running) while the second figure is taken`,
   );
   await ring.profiler.stop();
-  return { measured, comparisons, notes };
+  return { bytes, notes };
+}
+
+if (process.argv[2] === '--once') {
+  const workload = process.argv[3] === 'worst' ? 'worst' : 'realistic';
+  process.stdout.write(JSON.stringify(await measureOnce(workload)));
+  process.exit(0);
 }
