@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -66,7 +66,7 @@ const profiler = new Profiler({
 });
 // Each committed sample, written synchronously before the journal sees it (taps run in order).
 const side = openSync(${JSON.stringify(side)}, 'a');
-profiler.hooks.sample.tap('side', (s) => writeSync(side, s.t + ' ' + s.get('counter.value') + '\\n'));
+profiler.hooks.sample.tap('side', (s) => writeSync(side, s.t + ' ' + s.get('counter.value') + ' ' + Date.now() + '\\n'));
 await profiler.start();
 const work = Array.from({ length: 6 }, (_, i) => profileModule('work.m' + i, new Function('x', 'let s = 0; for (let j = 0; j < ' + (i + 1) * 2000 + '; j++) s += j % (x + ' + i + '); return s;')));
 setInterval(() => { for (const f of work) f(7); }, 5);
@@ -118,13 +118,13 @@ function runAndKill(dir: string, i: number, early: boolean, delay: number): Prom
   });
 }
 
-/** The samples the program committed: time -> counter value. */
-function committed(side: string): Map<number, number> {
-  const out = new Map<number, number>();
+/** The samples the program committed: sample time -> counter value, and when it was committed. */
+function committed(side: string): Map<number, { value: number; at: number }> {
+  const out = new Map<number, { value: number; at: number }>();
   if (!existsSync(side)) return out;
   for (const line of readFileSync(side, 'utf8').split('\n')) {
-    const m = /^(\d+) (\d+)$/.exec(line);
-    if (m) out.set(Number(m[1]), Number(m[2]));
+    const m = /^(\d+) (\d+) (\d+)$/.exec(line);
+    if (m) out.set(Number(m[1]), { value: Number(m[2]), at: Number(m[3]) });
   }
   return out;
 }
@@ -155,7 +155,10 @@ describe('loadlight recover after kill -9', () => {
       const file = path.join(dir, `${kill.id}.json`);
       // The committed samples older than one interval before the kill, of the newest maxSamples:
       // each must be in the recovered session.
-      const expected = [...samples.keys()].sort((a, b) => a - b).slice(-kill.maxSamples).filter((time) => time < kill.killedAt - INTERVAL_MS);
+      const expected = [...samples.keys()]
+        .sort((a, b) => a - b)
+        .slice(-kill.maxSamples)
+        .filter((time) => samples.get(time)!.at < kill.killedAt - INTERVAL_MS);
       if (expected.length === 0) {
         // Killed before its first sample, or within an interval of it: what was journaled is recovered, valid.
         if (existsSync(file)) validateSession(JSON.parse(readFileSync(file, 'utf8')), file);
@@ -170,7 +173,7 @@ describe('loadlight recover after kill -9', () => {
       const values = sessionSeries(session, 'counter.value');
       // Nothing that was not committed, and each row with its own values.
       t.forEach((time, k) => {
-        expect(samples.get(time), `${kill.id}: row at ${time}`).toBe(values[k]);
+        expect(samples.get(time)?.value, `${kill.id}: row at ${time}`).toBe(values[k]);
       });
       // Every committed sample older than one interval before the kill, of the newest maxSamples.
       const kept = new Set(t);
@@ -346,6 +349,21 @@ describe('loadlight recover', () => {
     expect(result.out).toMatch(/session written was already written to .*written\.json; journal removed/);
     expect(readFileSync(file, 'utf8')).toBe(before);
     expect(existsSync(path.join(dir, 'written.journal.jsonl'))).toBe(false);
+  });
+
+  it('removes an empty journal (its program died before writing a sample) unless it is new', async () => {
+    const dir = tempDir();
+    const empty = path.join(dir, 'empty.journal.jsonl');
+    writeFileSync(empty, '');
+    let result = await recover([dir]);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/skipped empty\.journal\.jsonl: empty, its session may be starting/);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(empty, old, old);
+    result = await recover([dir]);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/removed empty\.journal\.jsonl: empty/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('exits 1 for a file that is no journal, and leaves it; recovers the others', async () => {

@@ -161,12 +161,30 @@ export async function recoverCommand(argv: string[], out: NodeJS.WritableStream 
   return failed > 0 ? 1 : 0;
 }
 
+/** An empty journal younger than this may belong to a session that is starting: left alone. */
+const EMPTY_JOURNAL_GRACE_MS = 10_000;
+
+/** Whether a file holds nothing but whitespace. */
+function isBlank(file: string): boolean {
+  const size = statSync(file).size;
+  return size === 0 || (size < 4096 && readFileSync(file, 'utf8').trim() === '');
+}
+
 /** Recovers one journal; returns the line to print, throws with the reason it cannot. */
 async function recoverOne(dir: string, group: JournalGroup, force: boolean): Promise<string> {
   const name = path.basename(group.segments[group.segments.length - 1]!);
   let header: JournalHeader | null = null;
   for (const file of [...group.segments].reverse()) header ??= readJournalHeader(file);
-  if (!header) throw new Error('not a loadlight journal (its first line is no journal header); left as it is');
+  if (!header) {
+    if (group.segments.every(isBlank)) {
+      // The program died between creating its journal and writing the header (or before the first fsync).
+      const ageMs = Date.now() - Math.max(...group.segments.map((f) => statSync(f).mtimeMs));
+      if (ageMs < EMPTY_JOURNAL_GRACE_MS) return `skipped ${name}: empty, its session may be starting`;
+      for (const file of group.segments) rmSync(file, { force: true });
+      return `removed ${name}: empty (its program died before writing a sample)`;
+    }
+    throw new Error('not a loadlight journal (its first line is no journal header); left as it is');
+  }
   const host = header.host?.hostname;
   if (!force && host !== os.hostname()) {
     return `skipped ${name}: written on host "${host}", where this cannot tell whether pid ${header.pid} still runs (use --force once it stopped)`;

@@ -37,6 +37,14 @@ describe('profiler.actions', () => {
     ]);
   });
 
+  it('keeps the last 1,000 runs, and counts every run', async () => {
+    const profiler = make();
+    profiler.actions.register('tick', () => 1);
+    for (let i = 0; i < 1005; i++) await profiler.actions.run('tick');
+    expect(profiler.actions.history()).toHaveLength(1000);
+    expect(profiler.actions.runs).toBe(1005);
+  });
+
   it('rejects bad ids, non-functions and duplicates; unregistering removes the action', () => {
     const profiler = make();
     expect(() => profiler.actions.register('Bad Id', () => 1)).toThrow(/must be lower case/);

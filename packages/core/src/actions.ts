@@ -33,6 +33,7 @@ function jsonSafe(value: unknown): unknown {
 export class Actions {
   private readonly handlers = new Map<string, { handler: ActionHandler; description: string }>();
   private readonly records: ActionRecord[] = [];
+  private count = 0;
 
   constructor(private readonly profiler: Profiler) {}
 
@@ -92,7 +93,13 @@ export class Actions {
     record.durationMs = performance.now() - started;
     if (this.records.length >= MAX_HISTORY) this.records.shift();
     this.records.push(record);
+    this.count++;
     return { ...record };
+  }
+
+  /** How many runs finished so far (the history keeps the last 1,000): changes with every run. */
+  get runs(): number {
+    return this.count;
   }
 
   /** Every run so far, oldest first. */

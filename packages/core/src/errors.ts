@@ -43,11 +43,15 @@ export function isLoadlightError(error: unknown): error is LoadlightError {
 
 /** A one-line description of anything thrown, for fault records and warnings. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
   try {
-    return `non-error thrown: ${JSON.stringify(error)}`;
+    if (error instanceof Error) return error.message || error.name;
+    if (typeof error === 'string') return error;
+    try {
+      return `non-error thrown: ${JSON.stringify(error)}`;
+    } catch {
+      return `non-error thrown: ${String(error)}`;
+    }
   } catch {
-    return `non-error thrown: ${String(error)}`;
+    return 'non-error thrown (it cannot be described: reading it threw)'; // a throwing getter, toJSON and toString
   }
 }

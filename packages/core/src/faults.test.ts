@@ -2,9 +2,11 @@
 // sampling goes on, `stop()` resolves with a complete session, each fault is counted under the
 // plugin's name and hook, and the other plugins do not notice.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { withTimeout } from './hooks.js';
 import { definePlugin } from './plugin.js';
 import { Profiler } from './profiler.js';
 import { sessionSeries, validateSession } from './session.js';
@@ -495,6 +497,17 @@ describe('a plugin that keeps failing', () => {
 });
 
 describe('the time-outs and the fault record', () => {
+  it('do not count I/O that finished while the program blocked the event loop as late', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'loadlight-timeout-')), 'data');
+    writeFileSync(file, 'x'.repeat(1024));
+    for (let i = 0; i < 5; i++) {
+      const read = withTimeout(readFile(file, 'utf8'), 20);
+      blockLoop(100); // the read finishes meanwhile; the timer is due too when the loop runs again
+      await expect(read).resolves.toHaveLength(1024);
+    }
+    await expect(withTimeout(new Promise(() => undefined), 20)).rejects.toThrow('did not finish within 20 ms');
+  });
+
   it('bound start, stop and export taps by lifecycleTimeoutMs, 10 s by default', () => {
     const { profiler } = make([], [], { lifecycleTimeoutMs: undefined, maxConsecutiveFaults: undefined });
     expect(profiler.config.lifecycleTimeoutMs).toBe(10_000);
@@ -549,6 +562,23 @@ describe('the time-outs and the fault record', () => {
     await sleep(INTERVAL * 5);
     expect(profiler.running).toBe(false);
     expect(seen.collect).toBe(0);
+  });
+
+  it('rejects a stop() called during a start that then fails, and calls no stop or export tap', async () => {
+    const broken = definePlugin({
+      name: 'broken',
+      apply() {
+        throw new Error('cannot apply');
+      },
+    });
+    const { source, reporter, seen } = witness();
+    const { profiler } = make([source, broken], [reporter]);
+    const starting = profiler.start();
+    const stopping = profiler.stop();
+    await expect(starting).rejects.toThrow('plugin "broken" failed to apply: cannot apply');
+    await expect(stopping).rejects.toThrow('failed to start: there is no session to stop');
+    expect(seen.stop).toBe(0);
+    expect(seen.exported).toBeNull();
   });
 
   it('is valid in a session with or without disabledAt (older sessions have none)', async () => {

@@ -57,11 +57,28 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Resolves or rejects like `promise`, or rejects with TimeoutError after `ms` (unref'd timer). */
+/** How many times a time-out whose timer fired late (the event loop was blocked) starts again. */
+const MAX_LATE_RESTARTS = 10;
+
+/**
+ * Resolves or rejects like `promise`, or rejects with TimeoutError after `ms` (unref'd timer).
+ * A timer that fires late by more than half of `ms` means the program blocked the event loop:
+ * the work had no chance to run, so the wait starts again (at most MAX_LATE_RESTARTS times)
+ * rather than counting a time-out against it.
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
-    timer.unref();
+    let restarts = 0;
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const due = performance.now() + ms;
+      timer = setTimeout(() => {
+        if (performance.now() - due > ms / 2 && restarts++ < MAX_LATE_RESTARTS) arm();
+        else reject(new TimeoutError(ms));
+      }, ms);
+      timer.unref();
+    };
+    arm();
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -188,7 +188,13 @@ export class Profiler {
     if (this.phase === 'starting') {
       // Set-up ends before tear-down begins (start taps are bounded by lifecycleTimeoutMs).
       this.phase = 'stopping';
-      await this.starting?.catch(() => undefined);
+      let failed = false;
+      await this.starting?.catch(() => (failed = true));
+      if (failed) {
+        // start() rejected (a bad rule file, a plugin that failed to apply): nothing ran, nothing to export.
+        this.phase = 'stopped';
+        throw new LoadlightError('PROFILER_STATE', `profiler "${this.sessionId}" failed to start: there is no session to stop`);
+      }
     }
     const wasRunning = this.phase === 'running';
     this.phase = 'stopping';

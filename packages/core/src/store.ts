@@ -1062,13 +1062,17 @@ class Cursor {
   }
 }
 
-/** The latest few whole series read (newest first) of some columns, each valid for one `total`. */
+/**
+ * The latest few whole series read (newest first) of some columns, each valid for one `total`:
+ * emptied (its arrays let go) at the next commit, so that a read, an export, holds no memory after.
+ */
 class WholeSeriesCache {
   private readonly columns: Int32Array;
   private readonly totals: Float64Array;
   private readonly sizes: Int32Array;
   private readonly values: Float64Array[];
   private next = 0;
+  private holding = false;
 
   constructor(count: number) {
     this.columns = new Int32Array(count).fill(-1);
@@ -1101,6 +1105,14 @@ class WholeSeriesCache {
     this.columns[e] = column;
     this.totals[e] = total;
     this.sizes[e] = size;
+    this.holding = true;
+  }
+
+  clear(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.columns.fill(-1);
+    this.values.fill(EMPTY_VALUES);
   }
 }
 
@@ -1257,6 +1269,7 @@ export class Store {
       data.append(c, i < row.length ? row[i]! : Number.NaN);
     }
     this.total = r + 1;
+    this.wholeReferences.clear();
     if (this.total % data.blockRows === 0) data.seal();
     data.evict(this.total - this.size);
     return r % this.capacity;

@@ -266,7 +266,7 @@ export class DashboardServer {
    */
   private shared(name: 'snapshot' | 'session', build: () => unknown): Buffer {
     const sample = this.profiler.store.latestTime();
-    const actions = this.profiler.actions.history().length;
+    const actions = this.profiler.actions.runs;
     const now = Date.now();
     const known = this.answers.get(name);
     if (known && known.sample === sample && known.actions === actions && now - known.builtAt < this.profiler.config.sampleIntervalMs) {

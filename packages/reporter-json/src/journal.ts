@@ -173,7 +173,7 @@ export class Journal {
       const p = previous[i]!;
       if (v === p || (v !== v && p !== p)) continue;
       previous[i] = v;
-      line += v !== v ? `,${i},null` : `,${i},${v}`;
+      line += Number.isFinite(v) ? `,${i},${v}` : `,${i},null`; // JSON has no infinity (the session writes null too)
     }
     this.enqueue(`${line}]\n`);
     this.segmentRows++;

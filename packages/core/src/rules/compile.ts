@@ -534,10 +534,10 @@ function copy<T>(value: T): T {
   return isObject(value) ? (structuredClone(value) as T) : value;
 }
 
-/** The evidence of a compiled rule: its leaves in tree order, as `collectConditions` reads them from json-rules-engine. */
 /** Objects that set the evidence objects' shape (see below the function); kept, never read. */
 const EVIDENCE_SHAPES: EvidenceCondition[] = [];
 
+/** The evidence of a compiled rule: its leaves in tree order, as `collectConditions` reads them from json-rules-engine. */
 function compiledEvidence(compiled: CompiledConditions, facts: FactValues): EvidenceCondition[] {
   const rec = compiled.scratch;
   rec.trace.fill(0);
