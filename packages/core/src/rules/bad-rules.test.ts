@@ -114,6 +114,23 @@ function parseOutcome(content: string): LoadlightError | null {
   }
 }
 
+describe('names from a rule file in messages', () => {
+  it('are cut to 80 characters and their control characters escaped', () => {
+    const fact = `cpu\n\u001b[31mfaked line${'x'.repeat(200)}`;
+    // A shipped rule file, its first fact renamed.
+    const text = JSON.stringify(SHIPPED[0]).replace(/"fact":"[^"]+"/, `"fact":${JSON.stringify(fact)}`);
+    let message = '';
+    try {
+      parseRuleFile(FILE, text, index);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('cpu\\u000a\\u001b[31mfaked line');
+    expect(message).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/); // the message's own line breaks aside
+    expect(message).not.toContain('x'.repeat(100));
+  });
+});
+
 describe('rule files: property tests', () => {
   it('any mutated, cut, random or deeply nested rule file loads or is refused naming the file', () => {
     fc.assert(

@@ -88,9 +88,13 @@ function* leaves(condition: Condition): Generator<LeafCondition> {
   else yield condition;
 }
 
-/** A text from the file, shortened for a message (a 1 MB name must not make a 1 MB message). */
+/**
+ * A text from the file for a message: shortened (a 1 MB name must not make a 1 MB message), its
+ * control characters escaped (a name must not move the cursor or fake a line of output).
+ */
 function short(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const cut = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `suggest`, skipped for a text far longer than any name (its cost grows with the length). */
@@ -234,7 +238,7 @@ export function parseRuleFile(file: string, text: string, index: FactIndex): Loa
   const data = parseJson(file, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   const deep = tooDeep(data);
   if (deep !== null) {
-    throw new LoadlightError('RULES_INVALID', `${file}: "${deep}" is nested more than ${MAX_DEPTH} levels deep; rule files are never that deep`, { file });
+    throw new LoadlightError('RULES_INVALID', `${file}: "${short(deep)}" is nested more than ${MAX_DEPTH} levels deep; rule files are never that deep`, { file });
   }
   const validate = compileSchema(ruleFileSchema);
   if (!validate(data)) {
