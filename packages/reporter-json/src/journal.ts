@@ -451,8 +451,11 @@ export class Journal {
           await this.syncing;
           const fd = this.fd;
           this.fd = null;
-          await io.datasync(fd);
-          await io.close(fd);
+          try {
+            await io.datasync(fd);
+          } finally {
+            await io.close(fd);
+          }
           await io.rename(this.file, this.oldFile);
           continue;
         }
@@ -486,6 +489,8 @@ export class Journal {
    * twice as long each time, up to a minute. The profiler goes on sampling.
    */
   private fail(error: unknown, step: string): void {
+    // A rotation dropped with the queue happens at the next row: the segment stays bounded.
+    if (this.queue.includes(ROTATE) || step === 'rotate') this.segmentRows = Number.MAX_SAFE_INTEGER;
     this.queue = [];
     this.queuedBytes = 0;
     this.broken = true;
