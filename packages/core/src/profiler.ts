@@ -5,11 +5,10 @@ import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js'
 import { describeError, LoadlightError } from './errors.js';
 import { callTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
 import { RulesStage } from './rules/index.js';
-import { buildSession, recommendationRecord, type SessionRecords } from './session.js';
+import { alertRecord, buildSession, recommendationRecord, type SessionRecords } from './session.js';
 import { Store } from './store.js';
 import type {
   ActiveAlert,
-  AlertTransition,
   Evaluation,
   Fault,
   LoadlightConfig,
@@ -649,7 +648,7 @@ export class Profiler {
     }
     for (const transition of evaluation.transitions) {
       if (this.records.alerts.length >= MAX_TIMELINE) this.records.alerts.shift();
-      this.records.alerts.push(transitionRecord(transition));
+      this.records.alerts.push(alertRecord(transition));
     }
   }
 
@@ -778,18 +777,6 @@ function hasTaps(hook: { taps: readonly unknown[] }): boolean {
   return hook.taps.length > 0;
 }
 
-function transitionRecord(transition: AlertTransition): SessionRecords['alerts'][number] {
-  return {
-    key: transition.key,
-    id: transition.id,
-    state: transition.state,
-    severity: transition.severity,
-    message: transition.message,
-    module: transition.module ?? null,
-    at: new Date(transition.t).toISOString(),
-    evidence: transition.evidence,
-  };
-}
 
 /** The writer one collect tap sees: its writes can be discarded when the tap fails or times out. */
 class TapWriter implements SampleWriter {

@@ -5,6 +5,7 @@ import { SESSION_SCHEMA_VERSION, sessionProfileSchema } from './session-schema.j
 import { applyFormula, formulaOperand, rankIndex, type Store } from './store.js';
 import type {
   ActionRecord,
+  AlertTransition,
   Evaluation,
   Fault,
   LevelResult,
@@ -24,6 +25,20 @@ import { compileSchema, formatAjvErrors } from './validate.js';
 export interface SessionRecords {
   recommendations: Map<string, SessionRecommendation>;
   alerts: SessionAlert[];
+}
+
+/** An alert's transition (raised, resolved), as the session's alert timeline records it. */
+export function alertRecord(transition: AlertTransition): SessionAlert {
+  return {
+    key: transition.key,
+    id: transition.id,
+    state: transition.state,
+    severity: transition.severity,
+    message: transition.message,
+    module: transition.module ?? null,
+    at: new Date(transition.t).toISOString(),
+    evidence: transition.evidence,
+  };
 }
 
 /** A recommendation first seen at `at` (an ISO time), as the session records it. */

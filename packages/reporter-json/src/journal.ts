@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
-import { recommendationRecord, sessionConfig, sessionHost } from '@loadlight/core';
+import { alertRecord, recommendationRecord, sessionConfig, sessionHost } from '@loadlight/core';
 import {
   JOURNAL_SUFFIX,
   JOURNAL_VERSION,
@@ -202,16 +202,7 @@ export class Journal {
         r.push(journalRecommendation(record));
       }
     }
-    const a: SessionAlert[] = evaluation.transitions.map((transition) => ({
-      key: transition.key,
-      id: transition.id,
-      state: transition.state,
-      severity: transition.severity,
-      message: transition.message,
-      module: transition.module ?? null,
-      at: new Date(transition.t).toISOString(),
-      evidence: transition.evidence,
-    }));
+    const a: SessionAlert[] = evaluation.transitions.map(alertRecord);
     for (const alert of a) {
       if (this.alerts.length >= MAX_ALERTS) this.alerts.shift();
       this.alerts.push(alert);
