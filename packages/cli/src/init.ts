@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { defaultRuleFiles, LoadlightError } from '@loadlight/core';
+import { writeFileAtomicSync } from '@loadlight/reporter-json';
 import { parse, UsageError } from './args.js';
 
 export const INIT_HELP = `Usage: loadlight init [--dir <folder>] [--force]
@@ -102,19 +103,11 @@ ${rules}
 `;
 }
 
-/** Writes atomically (temp file + rename): an interrupted init never leaves half a file. */
+/** Writes atomically (reporter-json's temp file, fsync, rename): an interrupted init never leaves half a file. */
 function writeAtomic(file: string, content: string | Buffer): void {
-  const partial = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(partial, content);
-    renameSync(partial, file);
+    writeFileAtomicSync(file, content);
   } catch (error) {
-    try {
-      rmSync(partial, { force: true });
-    } catch {
-      // the name itself is wrong (too long...): there is no partial file to remove
-    }
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${path.relative(process.cwd(), file) || file}: ${reason}`, { file, cause: error });
   }

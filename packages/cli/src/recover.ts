@@ -180,7 +180,7 @@ async function recoverOne(dir: string, group: JournalGroup, force: boolean): Pro
       // The program died between creating its journal and writing the header (or before the first fsync).
       const ageMs = Date.now() - Math.max(...group.segments.map((f) => statSync(f).mtimeMs));
       if (ageMs < EMPTY_JOURNAL_GRACE_MS) return `skipped ${name}: empty, its session may be starting`;
-      for (const file of group.segments) rmSync(file, { force: true });
+      removeJournal(group);
       return `removed ${name}: empty (its program died before writing a sample)`;
     }
     throw new Error('not a loadlight journal (its first line is no journal header); left as it is');

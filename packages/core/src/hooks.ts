@@ -36,18 +36,11 @@ type AnyFn = (...args: unknown[]) => unknown;
 /** A registered tap as tapable holds it at run time (its typings leave out `type` and `fn`). */
 export type RegisteredTap = Tap & { type: 'sync' | 'async' | 'promise'; fn: AnyFn };
 
-/** Calls a tap of any type (sync, async callback, promise) and returns a promise. */
-export function callTap(tap: RegisteredTap, args: unknown[]): Promise<unknown> {
-  if (tap.type === 'async') {
-    return new Promise((resolve, reject) => {
-      tap.fn(...args, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
-    });
-  }
-  try {
-    return Promise.resolve(tap.fn(...args));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+/** Calls a callback-style (`tapAsync`) tap and returns a promise of its result. */
+export function callbackTap(tap: RegisteredTap, args: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    tap.fn(...args, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
+  });
 }
 
 export class TimeoutError extends Error {

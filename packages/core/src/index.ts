@@ -3,11 +3,11 @@ export { startProfiling, stopProfiling, getProfiler, type StartOptions } from '.
 export { defineConfig, loadConfig, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
 export { definePlugin } from './plugin.js';
 export { Actions, type ActionContext, type ActionHandler } from './actions.js';
-export { Store, statistics, isValidMetricName, resolutionOf, atResolution, type WindowStats, type StoreOptions, type UnitResolution } from './store.js';
+export { Store, statistics, rankIndex, isValidMetricName, resolutionOf, atResolution, type WindowStats, type StoreOptions, type UnitResolution } from './store.js';
 export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCode } from './errors.js';
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
 export { sessionProfileSchema, SESSION_SCHEMA_VERSION } from './session-schema.js';
-export { buildSession, validateSession, sessionSeries, sessionHost, sessionConfig, recommendationRecord, alertRecord } from './session.js';
+export { buildSession, validateSession, sessionSeries, sessionHost, sessionConfig, sessionOverhead, recommendationRecord, alertRecord } from './session.js';
 export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS, type RuleInfo, type FactCatalogueEntry, type RulesStageOptions } from './rules/index.js';
 export type { ProfilerHooks, HookName } from './hooks.js';
 export type * from './types.js';

@@ -3,7 +3,7 @@ import type { Tap } from 'tapable';
 import { Actions } from './actions.js';
 import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js';
 import { describeError, LoadlightError } from './errors.js';
-import { callTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
+import { callbackTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
 import { RulesStage } from './rules/index.js';
 import { alertRecord, buildSession, recommendationRecord, type SessionRecords } from './session.js';
 import { Store } from './store.js';
@@ -276,9 +276,15 @@ export class Profiler {
 
   /** Counts a fault of a plugin in a hook; the first of each kind is also a warning. */
   recordFault(plugin: string, hook: string, error: unknown): void {
+    this.faultOf(plugin, hook, error);
+  }
+
+  /** `recordFault`, returning the fault's record. */
+  private faultOf(plugin: string, hook: string, error: unknown): Fault {
     const message = describeError(error);
     const fault = this.countFault(plugin, hook, message);
     if (fault.count === 1) this.warn(`plugin "${plugin}" failed in ${hook}: ${message} (further failures are counted in the session's faults)`);
+    return fault;
   }
 
   /** Counts a fault in the session's faults, without a warning; returns its record. */
@@ -303,11 +309,10 @@ export class Profiler {
    * costs nothing more, and says so once, not once per tick.
    */
   private tapFailed(health: TapHealth, error: unknown): void {
-    this.recordFault(health.plugin, health.hook, error);
+    const fault = this.faultOf(health.plugin, health.hook, error);
     const limit = this.config.maxConsecutiveFaults;
     if (health.disabled || limit === 0 || ++health.streak < limit) return;
     health.disabled = true;
-    const fault = this.faults.get(`${health.plugin}\u0000${health.hook}`)!;
     fault.disabledAt = fault.lastAt;
     const after = health.hook === 'collect' ? 'its metrics read null from now on' : `it is no longer called in ${health.hook}`;
     this.warn(`plugin "${health.plugin}" disabled in ${health.hook} after ${health.streak} failures in a row (last: ${fault.message}); ${after}`);
@@ -416,7 +421,7 @@ export class Profiler {
             const callArgs = writer ? [writer] : args;
             let running: unknown;
             try {
-              running = original.type === 'async' ? callTap(original, callArgs) : original.fn(...callArgs);
+              running = original.type === 'async' ? callbackTap(original, callArgs) : original.fn(...callArgs);
               // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
               if (!isThenable(running)) {
                 writer?.close();
@@ -720,9 +725,9 @@ function snapshotMetrics(store: Store, t: number, windowSeconds: number): Record
     if (index === undefined || index >= count) return undefined;
     const info = store.catalogue()[index]!;
     let value: number | null;
-    if (info.derivedFrom) value = store.window(name, windowSeconds, t).slopePerMinute;
+    if (info.derivedFrom) value = store.windowValue(name, windowSeconds, t, 'slope_per_minute');
     else if (store.latestTime() === t) value = store.latest(name);
-    else value = store.window(name, 0.001, t).last; // the sample at t alone
+    else value = store.windowValue(name, 0.001, t, 'last'); // the sample at t alone
     const metric: SnapshotMetric = { name, unit: info.unit, value };
     if (info.module) metric.module = info.module.name;
     Object.defineProperty(target, name, { value: metric, enumerable: true, configurable: true });

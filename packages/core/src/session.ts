@@ -813,7 +813,6 @@ export function buildSession(input: SessionInput): SessionProfile {
       modules.set(level.subject, profile);
     }
   }
-  const memory = process.memoryUsage();
   return {
     schemaVersion: SESSION_SCHEMA_VERSION,
     sessionId: input.sessionId,
@@ -831,10 +830,16 @@ export function buildSession(input: SessionInput): SessionProfile {
     levels: levels.map(({ subject, kind, level }) => ({ subject, kind, level })),
     alerts: input.records.alerts.slice(),
     recommendations: [...input.records.recommendations.values()].map((r) => ({ ...r })),
-    overhead: { ...input.overhead, heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB },
+    overhead: sessionOverhead(input.overhead),
     faults: input.faults,
     actions: input.actions,
   };
+}
+
+/** The profiler's cost with this process's heap and RSS now, as a session records it. */
+export function sessionOverhead(overhead: Overhead): SessionProfile['overhead'] {
+  const memory = process.memoryUsage();
+  return { ...overhead, heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB };
 }
 
 /** This machine, as a session records it. */

@@ -397,8 +397,17 @@ export class HostIoSampler {
     this.lastCollectMs = nowMs;
     if (this.diskstats) {
       const text = this.diskstats.read();
-      const disks = this.disks ?? wholeDisksByName(parseDiskstats(text).map((d) => d.name));
-      const rates = ratesOf(this.disk.step(parseDiskstats(text, (name) => disks.has(name))), elapsedMs);
+      const disks = this.disks;
+      let counters: CounterPair[];
+      if (disks) {
+        counters = parseDiskstats(text, (name) => disks.has(name));
+      } else {
+        // No /sys/block: whole disks told by their names, from the one parse.
+        const all = parseDiskstats(text);
+        const whole = wholeDisksByName(all.map((d) => d.name));
+        counters = all.filter((d) => whole.has(d.name));
+      }
+      const rates = ratesOf(this.disk.step(counters), elapsedMs);
       w.set('io.disk.read_bytes_per_second', rates.first);
       w.set('io.disk.write_bytes_per_second', rates.second);
     }

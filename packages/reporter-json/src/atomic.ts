@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 
 /**
  * A temp file beside the target: same directory so that the rename stays on one file system
@@ -119,4 +119,10 @@ export function writeFileAtomicSync(file: string, data: FileData): void {
     if (!renamed) rmSync(temp, { force: true });
   }
   syncDirectorySync(dirname(file));
+}
+
+/** A path for messages: relative to the working directory when it lies inside it. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }

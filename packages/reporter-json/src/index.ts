@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   LoadlightError,
   describeError,
@@ -7,7 +7,7 @@ import {
   type Profiler,
   type SessionProfile,
 } from '@loadlight/core';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { displayPath, writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { Journal, nodeJournalIO, type JournalIO } from './journal.js';
 import { safeFileName } from './safe-file-name.js';
 import { sessionJsonChunks } from './serialize.js';
@@ -81,12 +81,6 @@ interface SessionState {
 function kept(state: SessionState): string {
   const journal = state.journal;
   return journal ? `; its journal stays: run "loadlight recover ${displayPath(journal.dir)}" to rebuild it` : '';
-}
-
-/** A path for messages: relative to the working directory when it lies inside it. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
-import { alertRecord, recommendationRecord, sessionConfig, sessionHost } from '@loadlight/core';
+import { alertRecord, describeError, recommendationRecord, sessionConfig, sessionHost, sessionOverhead } from '@loadlight/core';
 import {
   JOURNAL_SUFFIX,
   JOURNAL_VERSION,
@@ -107,7 +107,6 @@ export class Journal {
   private previous = new Float64Array(0);
   /** The newest row, read from the Store in one pass (`latestRowInto`). */
   private newest = new Float64Array(0);
-  private readonly columns: boolean[] = [];
   private readonly infos: MetricInfo[] = [];
   private readonly unavailable: Array<string | undefined> = [];
   // What the session keeps of the evaluations, as the profiler keeps it (for the headers).
@@ -161,14 +160,12 @@ export class Journal {
       this.declarations();
     }
     const previous = this.previous;
-    const columns = this.columns;
     if (this.newest.length < previous.length) this.newest = new Float64Array(previous.length);
     const newest = this.newest;
-    newest.fill(Number.NaN);
+    // Every known metric's value (NaN for the computed ones, which have no column: never written).
     store.latestRowInto(newest);
     let line = `[${t}`;
-    for (let i = 0; i < columns.length; i++) {
-      if (!columns[i]) continue;
+    for (let i = 0; i < this.infos.length; i++) {
       const v = newest[i]!;
       const p = previous[i]!;
       if (v === p || (v !== v && p !== p)) continue;
@@ -244,7 +241,7 @@ export class Journal {
       await this.io.rm(this.file);
       await this.io.rm(this.oldFile);
     } catch (error) {
-      this.profiler.warn(`could not remove the journal ${this.file}: ${describe(error)}; the session file is complete, remove it by hand`);
+      this.profiler.warn(`could not remove the journal ${this.file}: ${describeError(error)}; the session file is complete, remove it by hand`);
     }
   }
 
@@ -272,7 +269,7 @@ export class Journal {
       this.io.rmSync(this.file);
       this.io.rmSync(this.oldFile);
     } catch (error) {
-      this.profiler.warn(`could not remove the journal ${this.file}: ${describe(error)}; the session file is complete, remove it by hand`);
+      this.profiler.warn(`could not remove the journal ${this.file}: ${describeError(error)}; the session file is complete, remove it by hand`);
     }
   }
 
@@ -320,7 +317,6 @@ export class Journal {
   private know(i: number, info: MetricInfo): void {
     this.infos[i] = info;
     this.unavailable[i] = info.unavailable;
-    this.columns[i] = !info.derivedFrom && !info.formula;
     if (this.previous.length <= i) {
       const grown = new Float64Array(Math.max(16, i + 1, this.previous.length * 2)).fill(Number.NaN);
       grown.set(this.previous);
@@ -486,7 +482,7 @@ export class Journal {
     this.queuedBytes = 0;
     this.broken = true;
     const wrapped = new Error(
-      `could not ${step === 'write' ? 'write' : step} the journal ${this.file}: ${describe(error)}. Sampling goes on; rows of this time are missing from the journal`,
+      `could not ${step === 'write' ? 'write' : step} the journal ${this.file}: ${describeError(error)}. Sampling goes on; rows of this time are missing from the journal`,
     );
     this.profiler.recordFault('json', 'journal', wrapped);
   }
@@ -519,10 +515,5 @@ function journalRecommendation(record: SessionRecommendation): JournalRecommenda
 }
 
 function overhead(profiler: Profiler): JournalOverhead {
-  const memory = process.memoryUsage();
-  return { ...profiler.overhead(), heapUsedMb: memory.heapUsed / MB, rssMb: memory.rss / MB };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return sessionOverhead(profiler.overhead());
 }

@@ -1,4 +1,4 @@
-import { basename, isAbsolute, relative } from 'node:path';
+import { basename } from 'node:path';
 import {
   describeError,
   sessionSeries,
@@ -8,7 +8,7 @@ import {
   type TraceSource,
   type TraceSpan,
 } from '@loadlight/core';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { displayPath, writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 
 /**
  * The JSON reporter's `trace` option: module calls written beside the session as a Chrome trace
@@ -285,11 +285,6 @@ function countersOf(profile: SessionProfile, workerModules: string[]): Array<{ n
 function* utf8(chunks: Iterable<string>): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   for (const chunk of chunks) yield encoder.encode(chunk);
-}
-
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 /**

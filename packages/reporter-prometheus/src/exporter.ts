@@ -1,4 +1,4 @@
-import type { LoadLevel, MetricAggregate, MetricInfo, Profiler, WindowStats } from '@loadlight/core';
+import type { LoadLevel, MetricInfo, Profiler } from '@loadlight/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { exposedName, exposedType, exposedUnit, msToSeconds } from './names.js';
 
@@ -25,16 +25,6 @@ interface Family {
   /** The HELP text stays the first member's description while every member's agrees. */
   description: string;
 }
-
-const WINDOW_FIELD: Readonly<Record<MetricAggregate, keyof WindowStats>> = Object.freeze({
-  mean: 'mean',
-  max: 'max',
-  min: 'min',
-  p95: 'p95',
-  last: 'last',
-  rate_per_minute: 'ratePerMinute',
-  slope_per_minute: 'slopePerMinute',
-});
 
 /**
  * The profiler's metrics in a prom-client Registry of their own. Gauges read the latest sample
@@ -281,8 +271,7 @@ export class Exporter {
     const store = this.profiler.store;
     let value: number | null;
     if (info.derivedFrom) {
-      const stats = store.window(info.name, this.profiler.config.windowSeconds);
-      value = stats[WINDOW_FIELD[info.aggregate ?? 'mean']] as number | null;
+      value = store.windowValue(info.name, this.profiler.config.windowSeconds, undefined, info.aggregate ?? 'mean');
     } else {
       value = store.latest(info.name);
     }

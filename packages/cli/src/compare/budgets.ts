@@ -1,4 +1,4 @@
-import { LoadlightError, suggest, type Budget, type BudgetLimits, type BudgetStat } from '@loadlight/core';
+import { LoadlightError, rankIndex, suggest, type Budget, type BudgetLimits, type BudgetStat } from '@loadlight/core';
 import { difference, MIN_SAMPLES, statValue, type Comparison, type MetricComparison } from './compare.js';
 import { blockBootstrap, hashSeed, seededRandom } from './stats.js';
 
@@ -186,7 +186,7 @@ export const RESAMPLES = 1000;
 function statOf(stat: BudgetStat): (sample: Float64Array) => number {
   const quantile = (q: number) => (sample: Float64Array) => {
     sample.sort();
-    return sample[Math.min(sample.length, Math.max(1, Math.ceil(q * sample.length))) - 1]!;
+    return sample[rankIndex(q, sample.length)]!;
   };
   switch (stat) {
     case 'min':
@@ -214,12 +214,12 @@ function bootstrapP(samples: { baseline: number[]; current: number[] }, stat: Bu
   const f = statOf(stat);
   const a = blockBootstrap(samples.baseline, f, RESAMPLES, random);
   const b = blockBootstrap(samples.current, f, RESAMPLES, random);
+  const percent = limit.endsWith('Percent');
+  const decrease = limit.startsWith('maxDecrease');
   let within = 0;
   for (let i = 0; i < RESAMPLES; i++) {
-    const percent = limit.endsWith('Percent');
-    let change = percent ? changePercent(a[i]!, b[i]!) : difference(a[i]!, b[i]!);
-    if (limit.startsWith('maxDecrease')) change = -change;
-    if (!(change > value)) within++;
+    const change = percent ? changePercent(a[i]!, b[i]!) : difference(a[i]!, b[i]!);
+    if (!((decrease ? -change : change) > value)) within++;
   }
   return within / RESAMPLES;
 }

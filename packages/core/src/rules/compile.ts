@@ -317,8 +317,16 @@ function cheapestFirst(set: ConditionNode[], readCounts: ReadonlyMap<string, num
     .map(({ node }) => node);
 }
 
+/** The comparison of an operator: inlined for the engine's own, else json-rules-engine's operator. */
+function comparator(operator: string): Compare {
+  const inline = Object.hasOwn(INLINE, operator) ? INLINE[operator] : undefined;
+  if (inline) return inline;
+  const op = engineOperators().get(operator)!;
+  return (a: unknown, b: unknown) => op.evaluate(a, b);
+}
+
 function compileLeaf(node: LeafNode): Evaluate {
-  const compare: Compare = INLINE[node.operator] ?? ((op) => (a: unknown, b: unknown) => op.evaluate(a, b))(engineOperators().get(node.operator)!);
+  const compare = comparator(node.operator);
   const { id, value, ref, path } = node;
   const readFact = factReader(node.fact, path);
   const readValue = ref === null ? null : factReader(ref.fact, ref.path);
@@ -465,7 +473,7 @@ function generate(root: BooleanNode, options: CompileOptions): (facts: FactValue
     const inline = INLINE_CODE[node.operator];
     if (inline) lines.push(`${out} = ${inline(lhs, rhs)};`);
     else {
-      const compare = INLINE[node.operator] ?? ((op) => (a: unknown, b: unknown) => op.evaluate(a, b))(engineOperators().get(node.operator)!);
+      const compare = comparator(node.operator);
       lines.push(`${out} = ${constant(compare)}(${lhs}, ${rhs});`);
     }
   };

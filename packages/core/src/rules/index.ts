@@ -3,14 +3,12 @@
  * levels, recommendations and alerts; rule files validated before use and re-read when edited.
  */
 export { RulesStage, type RulesStageOptions, type RulesStageDebug, type RuleInfo } from './stage.js';
-export { RuleProgram, compileConditions, type ProgramRule, type ProgramRun } from './compile.js';
 export { ruleFileSchema, type RuleFile, type RuleDefinition, type RuleEvent, type Condition, type LeafCondition, type TopLevelCondition } from './schema.js';
 export {
   MODULE_FIELDS,
   STANDARD_FACTS,
   STANDARD_PATHS,
   FactIndex,
-  FactPlan,
   buildFacts,
   factCatalogue,
   fillMessage,
