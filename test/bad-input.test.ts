@@ -132,10 +132,12 @@ describe('plugin and reporter options: property tests', () => {
     it(`${factory.kind} "${factory.name}": any options give the plugin or PLUGIN_OPTIONS_INVALID naming the option`, () => {
       expect(attempt(factory, factory.valid)).toBeNull();
       expect(attempt(factory, undefined)).toBeNull();
+      let refused = 0;
       fc.assert(
         fc.property(optionsFor(factory), ({ options, option }) => {
           const error = attempt(factory, options);
           if (!error) return;
+          refused++;
           expect(error.code).toBe('PLUGIN_OPTIONS_INVALID');
           expect(error.plugin).toBe(factory.name);
           expect(error.message).toContain(`plugin "${factory.name}"`);
@@ -144,6 +146,7 @@ describe('plugin and reporter options: property tests', () => {
         }),
         { numRuns: NUM_RUNS },
       );
+      expect(refused, 'options refused (the checks above ran)').toBeGreaterThan(0);
     });
   }
 

@@ -237,8 +237,10 @@ describe('24 hours at 1 Hz under fake time', () => {
     expect(lastReport).not.toBeNull();
     expect(transitions).toBeGreaterThan(HOURS / 2);
     expect(session.faults, JSON.stringify(session.faults)).toEqual([]);
-    const flaky = session.modules.find((m) => m.name === 'soak.flaky')!;
-    expect(flaky.errors).toBeGreaterThan(0);
+    for (const name of ['soak.parse', 'soak.score', 'soak.fetch', 'soak.flaky']) {
+      expect(session.modules.find((m) => m.name === name)?.calls, name).toBeGreaterThan(0);
+    }
+    expect(session.modules.find((m) => m.name === 'soak.flaky')!.errors).toBeGreaterThan(0);
 
     console.log(
       `soak: ${tickCount} ticks in ${loopSeconds.toFixed(1)} s, max drift ${maxDrift} ms, heap ${checkpoints

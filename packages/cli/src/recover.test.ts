@@ -327,6 +327,8 @@ describe('loadlight recover', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/same\.journal\.jsonl: .*refusing to overwrite them/);
     expect(existsSync(path.join(dir, 'same.journal.jsonl'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'same.recovered.json'), 'utf8')).toBe('{"sessionId":"other"}');
+    expect(JSON.parse(readFileSync(path.join(dir, 'same.json'), 'utf8')).pid).toBe(1);
   });
 
   it('removes the journal of a session whose file was written before the process died', async () => {

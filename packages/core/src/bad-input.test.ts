@@ -126,11 +126,13 @@ async function outcome(fn: () => unknown): Promise<LoadlightError | null> {
 
 describe('config objects: property tests', () => {
   it('normalizeConfig: any mutation of a valid config is accepted or refused with CONFIG_INVALID naming the option', async () => {
+    let refused = 0;
     await fc.assert(
       fc.asyncProperty(mutation, async (m) => {
         const { config, top } = mutate(VALID, m);
         const error = await outcome(() => normalizeConfig(config as LoadlightConfig, { baseDir: tmp }));
         if (!error) return;
+        refused++;
         expect(error.code).toBe('CONFIG_INVALID');
         expect(error.message.startsWith('config:')).toBe(true);
         // the option changed is named (a top-level problem says "(top level)" or names the key)
@@ -138,20 +140,24 @@ describe('config objects: property tests', () => {
       }),
       { numRuns: OBJECT_RUNS },
     );
+    expect(refused, 'mutations refused (the checks above ran)').toBeGreaterThan(0);
   });
 
   it('new Profiler(config): any value is a profiler or a LoadlightError naming the file the config came from', async () => {
+    let refused = 0;
     const file = path.join(tmp, 'perf.config.ts');
     await fc.assert(
       fc.asyncProperty(fc.oneof(anyValue, mutation.map((m) => mutate(VALID, m).config)), async (config) => {
         const error = await outcome(() => new Profiler(config as LoadlightConfig, { configFile: file, handleExit: false }));
         if (error) {
+          refused++;
           expect(error.message).toContain('perf.config.ts');
           expect(error.file).toBe(file);
         }
       }),
       { numRuns: OBJECT_RUNS },
     );
+    expect(refused, 'configs refused (the checks above ran)').toBeGreaterThan(0);
   });
 
   it('a config object whose properties throw when read (a getter, a proxy) is refused as CONFIG_INVALID', async () => {

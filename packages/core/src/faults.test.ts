@@ -140,7 +140,7 @@ const INJECTIONS: Injection[] = [
   {
     kind: 'throws a non-Error',
     hooks: ALL,
-    fault: /.+/,
+    fault: /^non-error thrown: \{"weird":true\}$/,
     tap: (hook, name) =>
       hook.tap(name, () => {
         throw { weird: true };

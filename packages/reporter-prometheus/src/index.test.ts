@@ -19,6 +19,8 @@ const LEVEL = { green: 0, yellow: 1, red: 2 } as const;
 const BOT = { bot: 'reader-1' };
 /** A module name no profiler wrapper would accept, but a plugin may declare: label escaping. */
 const ODD = 'odd "quoted" \\ back\nslash';
+/** A description that HELP must escape (a backslash, a line break). */
+const ODD_HELP = 'a \\ backslash\nand a new line in a HELP text';
 const promtool = checkTool('promtool', 'the promtool lint of the exposition');
 
 /** A plugin with a module of an odd name (label escaping) and a metric whose name clashes with the reporter's own. */
@@ -28,14 +30,16 @@ const odd = definePlugin({
     'odd.mod.cpu_percent': {
       unit: 'percent',
       kind: 'gauge',
-      description: 'a \\ backslash\nand a new line in a HELP text',
+      description: 'an odd module',
       module: { name: ODD, field: 'cpu_percent', tags: ['weird', 'heatmap'] },
     },
+    'odd.text': { unit: 'count', kind: 'gauge', description: ODD_HELP },
     'load.level': { unit: 'count', kind: 'gauge', description: "its name clashes with the reporter's loadlight_load_level" },
   },
   apply(profiler) {
     profiler.hooks.collect.tapPromise('odd', async (w) => {
       w.set('odd.mod.cpu_percent', 12.5);
+      w.set('odd.text', 1);
       w.set('load.level', 3);
     });
   },
@@ -231,8 +235,8 @@ describe('a real profiler session, scraped over HTTP', () => {
   it('escapes odd module names in labels and odd descriptions in HELP, and they parse back unchanged', () => {
     expect(live.text).toContain('module="odd \\"quoted\\" \\\\ back\\nslash"');
     expect(sampleOf(live.families, 'loadlight_module_cpu_percent', { module: ODD })!.value).toBe(12.5);
-    const info = live.text.split('\n').find((line) => line.startsWith('loadlight_module_info{') && line.includes('odd'));
-    expect(info).toBeDefined();
+    expect(live.text).toContain('# HELP loadlight_odd_text a \\\\ backslash\\nand a new line in a HELP text (loadlight odd.text)');
+    expect(live.families.get('loadlight_odd_text')!.help).toBe(`${ODD_HELP} (loadlight odd.text)`);
   });
 
   it('gives the load level of every subject of the latest evaluation, 0 green / 1 yellow / 2 red', () => {
