@@ -282,7 +282,7 @@ describe('sessionSeries', () => {
     expect(session.samples.values['m.dense'][0]).toBe(1);
   });
 
-  it('reads a version 1 session too (every series dense, computed ones stored)', () => {
+  it('prefers a stored series to the catalogue\'s formula (how a version 1 session, computed series stored, is read)', () => {
     const v1 = {
       catalogue: { 'm.rate': { unit: 'per_minute' as const, kind: 'gauge' as const, description: '', plugin: 'p', formula: { op: 'per_minute' as const, of: 'count' } } },
       samples: { t: [1000, 2000], values: { 'm.rate': [1 / 3, null] } },

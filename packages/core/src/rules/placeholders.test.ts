@@ -156,15 +156,18 @@ describe('message placeholders: property tests', () => {
       called.push(`Function ${args.join()}`);
     } as unknown as FunctionConstructor;
     const facts = plainFacts();
-    fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), pathText, (text, path) => {
-        fillMessage(`${text}{{${path}}}${text}`, facts);
-        placeholders(`${text}{{${path}}}`);
-      }),
-      { numRuns: NUM_RUNS },
-    );
-    globalThis.eval = realEval;
-    globalThis.Function = RealFunction;
+    try {
+      fc.assert(
+        fc.property(fc.string({ maxLength: 80 }), pathText, (text, path) => {
+          fillMessage(`${text}{{${path}}}${text}`, facts);
+          placeholders(`${text}{{${path}}}`);
+        }),
+        { numRuns: NUM_RUNS },
+      );
+    } finally {
+      globalThis.eval = realEval;
+      globalThis.Function = RealFunction;
+    }
     expect(called).toEqual([]);
     const source = readFileSync(new URL('./facts.ts', import.meta.url), 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
