@@ -161,6 +161,50 @@ describe("signals: the program's own handling stays the program's", () => {
     expect(Date.now() - secondAt).toBeLessThan(5000);
   });
 
+  // signal-exit (under execa, ink, write-file-atomic) listens to signals and ends the process itself
+  // when its listeners are the only ones: it must neither count as the program's handler (the
+  // program would never end: neither side re-raised) nor end the process before the session is out.
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s in a program using signal-exit: the session is written, signal-exit runs its callback, the process dies by the signal', async (signal) => {
+    const id = `signal-exit-${signal}`;
+    const outcome = await runProgram(id, `
+      const { onExit } = await import('signal-exit');
+      onExit((code, signal) => { process.stdout.write('signal-exit saw ' + signal + '\\n'); });
+      getProfiler().hooks.export.tapPromise('slow-export', () => new Promise((resolve) => setTimeout(resolve, 300)));
+      setInterval(() => {}, 1000);
+    `, (kill) => kill(signal));
+    expect(outcome.signal, outcome.stderr).toBe(signal);
+    expect(outcome.stdout).toContain(`signal-exit saw ${signal}`);
+    expect(outcome.ms).toBeLessThan(20_000);
+    sessionOf(outcome, id);
+  });
+
+  it('a second SIGINT while the session is being written ends a program using signal-exit at once', async () => {
+    let secondAt = 0;
+    const outcome = await runProgram('signal-exit-second', `
+      const { onExit } = await import('signal-exit');
+      onExit((code, signal) => { process.stdout.write('signal-exit saw ' + signal + '\\n'); });
+      getProfiler().hooks.export.tapPromise('slow-export', async () => {
+        process.stdout.write('exporting\\n');
+        await new Promise((resolve) => setTimeout(resolve, 20_000));
+      });
+      setInterval(() => {}, 1000);
+    `, (kill, output) => {
+      kill('SIGINT');
+      const again = setInterval(() => {
+        if (output().includes('exporting')) {
+          clearInterval(again);
+          secondAt = Date.now();
+          kill('SIGINT');
+        }
+      }, 20);
+    });
+    expect(outcome.stdout).toContain('exporting');
+    expect(outcome.stdout).toContain('signal-exit saw SIGINT');
+    expect(outcome.signal, outcome.stderr).toBe('SIGINT');
+    expect(secondAt).toBeGreaterThan(0);
+    expect(Date.now() - secondAt).toBeLessThan(5000);
+  });
+
   it('two profilers in one program: SIGTERM writes both sessions before the signal ends the process', async () => {
     const outcome = await runProgram('first', `
       const { Profiler } = await import('@loadlight/core');

@@ -663,23 +663,28 @@ export class Profiler {
   }
 
   private installExitHandlers(): void {
+    let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
       // Decided now, while every listener is still registered (ours run first, see below): once a
       // `once` listener of the program has run it is gone, and could no longer be seen.
-      const programHandles = process.listeners(signal).some((listener) => !(OWN_LISTENER in listener));
-      if (!programHandles) {
-        // Nobody else handles it: Node's default action is ours to restore once the session is
-        // out, and a second signal meanwhile ends the process at once, as it would unprofiled.
-        process.removeListener(signal, onSignal);
-      }
+      const { program, signalExit } = signalListeners(signal);
+      const programHandles = program > 0;
+      // Nobody else handles it: Node's default action is ours to restore once the session is out,
+      // and a second signal meanwhile ends the process at once, as it would unprofiled. signal-exit
+      // (execa, ink, write-file-atomic...) ends the process itself when it sees only its own
+      // listeners: ours stays until the session is out, so that it waits, and goes at a second signal.
+      if (!programHandles && (signalExit === 0 || signalled)) process.removeListener(signal, onSignal);
+      if (signalled && !programHandles) return;
+      signalled = true;
       signalStops.pending++;
       void this.stop()
         .catch((error: unknown) => this.warn(`could not finish the session on ${signal}: ${describeError(error)}`))
         .finally(() => {
           signalStops.pending--;
-          // Re-raise once every profiler stopping on this signal is done, unless a listener of
-          // the program (maybe added meanwhile) now handles it: it decides how the program ends.
-          if (!programHandles && signalStops.pending === 0 && process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+          // Re-raise once every profiler stopping on this signal is done (stop() removed our
+          // listeners), unless a listener of the program (maybe added meanwhile) now handles it:
+          // it decides how the program ends.
+          if (!programHandles && signalStops.pending === 0 && signalListeners(signal).program === 0) process.kill(process.pid, signal);
         });
     };
     const onBeforeExit = () => {
@@ -703,6 +708,23 @@ export class Profiler {
 
 /** Marks the profilers' own signal listeners, to tell them from the program's. */
 const OWN_LISTENER = Symbol.for('loadlight.signalListener');
+
+/**
+ * The listeners for `signal` other than the profilers': signal-exit's (v4 and v3, both may be
+ * loaded: one listener per signal per loaded instance, counted on its shared emitter; it re-raises
+ * the signal itself when it sees only its own) and the program's (the rest).
+ */
+function signalListeners(signal: NodeJS.Signals): { program: number; signalExit: number } {
+  let others = 0;
+  for (const listener of process.listeners(signal)) if (!(OWN_LISTENER in listener)) others++;
+  const count = (emitter: unknown): number => {
+    const n = typeof emitter === 'object' && emitter !== null ? (emitter as { count?: unknown }).count : undefined;
+    return typeof n === 'number' && n > 0 ? n : 0;
+  };
+  const loaded = count((globalThis as Record<symbol, unknown>)[Symbol.for('signal-exit emitter')]) + count((process as { __signal_exit_emitter__?: unknown }).__signal_exit_emitter__);
+  const signalExit = Math.min(others, loaded);
+  return { program: others - signalExit, signalExit };
+}
 /** Profilers finishing their session on a signal, across copies of core (ESM and CJS builds). */
 const signalStops = ((globalThis as Record<symbol, unknown>)[Symbol.for('loadlight.signalStops')] ??= { pending: 0 }) as { pending: number };
 
