@@ -114,10 +114,10 @@ export interface DashboardRule {
   /** False while a fact it reads has no metrics (its plugin is not loaded, no module yet). */
   active: boolean;
   inactiveReason?: string;
-  /** The rule's json-rules-engine conditions as written in its file (null if unreadable). */
-  conditions: Record<string, unknown> | null;
-  /** The rule's event (`{ type, params }`) as written in its file (null if unreadable). */
-  event: { type: string; params: Record<string, unknown> } | null;
+  /** The rule's json-rules-engine conditions as written in the version of its file in force. */
+  conditions: Record<string, unknown>;
+  /** The rule's event (`{ type, params }`) as written in the version of its file in force. */
+  event: { type: string; params: Record<string, unknown> };
 }
 
 /** 200 answer of `GET /api/rules`. */

@@ -14,7 +14,7 @@ import {
   type SseEventName,
   type StoppedPayload,
 } from './protocol.js';
-import { RulesView } from './rules.js';
+import { rulesResponse } from './rules.js';
 import { notBuiltPage, resolveStatic, sendFile, STATIC_HEADERS } from './static.js';
 import { DEFAULT_HISTORY_SECONDS, dashboardSnapshot, history } from './view.js';
 
@@ -100,7 +100,6 @@ export class DashboardServer {
   private readonly server: Server;
   private readonly clients = new Set<Client>();
   private readonly sockets = new Set<Socket>();
-  private readonly rules: RulesView;
   private readonly tokenDigest: Buffer;
   private readonly maxBufferedBytes: number;
   private readonly maxClients: number;
@@ -120,7 +119,6 @@ export class DashboardServer {
     private readonly profiler: Profiler,
     private readonly options: ServerOptions,
   ) {
-    this.rules = new RulesView(profiler);
     this.tokenDigest = digest(options.token);
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.maxClients = options.maxClients ?? 64;
@@ -153,8 +151,6 @@ export class DashboardServer {
     this.boundPort = (this.server.address() as AddressInfo).port;
     this.ping = setInterval(() => this.broadcastRaw(PING), this.options.pingMs ?? SSE_PING_MS);
     this.ping.unref();
-    // Read the rule files now, while the versions on disk are the ones in force.
-    await this.rules.list().catch(() => undefined);
   }
 
   get port(): number {
@@ -383,10 +379,8 @@ export class DashboardServer {
         }
         return this.defer(res, () => sendJson(res, 200, this.shared('session', () => this.profiler.session()), head, headers));
       }
-      case 'rules': {
-        const rules = await this.rules.list();
-        return this.defer(res, () => sendJson(res, 200, rules, head));
-      }
+      case 'rules':
+        return this.defer(res, () => sendJson(res, 200, rulesResponse(this.profiler), head));
       case 'history':
         return this.defer(res, () => sendJson(res, 200, this.history(params), head));
       case 'events':

@@ -558,6 +558,8 @@ describe('rules of plugins that are not loaded', () => {
       type: 'recommendation',
       active: false,
       inactiveReason: 'no ocr.* metrics declared: load @loadlight/plugin-ocr',
+      conditions: { all: [{ fact: 'ocr', path: '$.latency.p95_ms', operator: 'greaterThan', value: 500 }] },
+      event: { type: 'recommendation', params: { id: 'ocr-slow', priority: 'low', message: 'OCR p95 {{ocr.latency.p95_ms}} ms' } },
     });
     expect(rules.find((r) => r.name === 'module-red')).toMatchObject({ active: false, inactiveReason: expect.stringMatching(/^no module metrics declared yet/) });
     expect(rules.find((r) => r.name === 'process-red')).toMatchObject({ active: true });
@@ -580,6 +582,7 @@ describe('default rules with part of plugin-system turned off', () => {
     const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
     const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
     await stage.load();
+    const gcPressure = readJson<{ rules: Array<{ name: string; conditions: unknown; event: unknown }> }>(files[1]!).rules.find((r) => r.name === 'gc-pressure')!;
     expect(stage.rules().filter((r) => !r.active && r.inactiveReason?.includes('plugin-system'))).toEqual([
       {
         file: files[1],
@@ -588,6 +591,8 @@ describe('default rules with part of plugin-system turned off', () => {
         type: 'recommendation',
         active: false,
         inactiveReason: 'metric "process.gc.pause_ms_per_minute" is not declared (is it turned off in @loadlight/plugin-system\'s options?)',
+        conditions: gcPressure.conditions,
+        event: gcPressure.event,
       },
     ]);
     commit(store, T0 + 1000, { 'process.cpu.percent': 90, 'process.heap.used_mb': 10 });

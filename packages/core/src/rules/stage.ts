@@ -17,6 +17,7 @@ import { AlertTracker, type AlertObservation } from './alerts.js';
 import { ENGINE_OPTIONS, RuleProgram, collectConditions, type ProgramRun } from './compile.js';
 import { FactIndex, FactPlan, STANDARD_FACTS, buildFacts, factCatalogue, fillMessage, placeOf, placeholders, type FactCatalogueEntry, type FactRead, type Facts } from './facts.js';
 import { loadRuleFile, parseRuleFile, type LoadedRule, type LoadedRuleFile, type RuleType } from './load.js';
+import type { RuleEvent, TopLevelCondition } from './schema.js';
 
 export interface RulesStageOptions {
   /** Absolute paths of the rule files. */
@@ -60,6 +61,9 @@ export interface RuleInfo {
   /** False while a fact it reads has no metrics (its plugin is not loaded, no module yet). */
   active: boolean;
   inactiveReason?: string;
+  /** Its conditions and event as written in the version of its file in force (not to be modified). */
+  conditions: Readonly<TopLevelCondition>;
+  event: Readonly<RuleEvent>;
 }
 
 interface FileSignature {
@@ -268,7 +272,8 @@ export class RulesStage {
     const compiled = this.compile();
     return this.allRules().map((rule) => {
       const reason = compiled.inactive.get(rule);
-      const info: RuleInfo = { file: rule.file, name: rule.name, description: rule.description, type: rule.type, active: reason === undefined };
+      const { conditions, event } = rule.definition;
+      const info: RuleInfo = { file: rule.file, name: rule.name, description: rule.description, type: rule.type, active: reason === undefined, conditions, event };
       if (reason !== undefined) info.inactiveReason = reason;
       return info;
     });
