@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sessionSeries, validateSession } from '@loadlight/core';
-import { parseDuration, UsageError } from 'loadlight';
+import { isSessionFileName, parseDuration, UsageError } from 'loadlight';
 
 const ACTION = 'ocr.reduce-frequency';
 /** The bot's OCR modules: its main-thread module and tesseract's worker thread. */
@@ -64,15 +64,11 @@ if (code !== 0) {
   process.exit(code);
 }
 
-const written = readdirSync(samplesDir)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => path.join(samplesDir, f))
-  .filter((f) => statSync(f).mtimeMs >= startedAt);
-if (written.length === 0) {
+const file = newestSession(startedAt);
+if (file === null) {
   console.error(`demo: no session file was written to ${rel(samplesDir)}`);
   process.exit(1);
 }
-const file = written.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 let session;
 try {
   session = JSON.parse(readFileSync(file, 'utf8'));
@@ -190,12 +186,23 @@ async function runDashboard(port, durationMs) {
   // Ctrl-C reaches the bot too (same process group): it finishes its frame and writes its session.
   process.on('SIGINT', () => undefined);
   const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
-  const written = readdirSync(samplesDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => path.join(samplesDir, f))
-    .filter((f) => statSync(f).mtimeMs >= startedAt)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (written.length > 0) console.log(`demo: session written to ${rel(written[0])}`);
+  const file = newestSession(startedAt);
+  if (file !== null) console.log(`demo: session written to ${rel(file)}`);
   if (code !== 0) console.error(`demo: the profiled bot ended with exit code ${code}`);
   process.exit(code);
+}
+
+/**
+ * The newest session file in the samples folder written since `since` (ms), or null: its
+ * `*.trace.json` and journals are not sessions (the CLI's `isSessionFileName`, as `loadlight report` picks).
+ */
+function newestSession(since) {
+  let newest = null;
+  for (const name of readdirSync(samplesDir)) {
+    if (!isSessionFileName(name)) continue;
+    const file = path.join(samplesDir, name);
+    const { mtimeMs } = statSync(file);
+    if (mtimeMs >= since && (newest === null || mtimeMs > newest.mtimeMs)) newest = { file, mtimeMs };
+  }
+  return newest?.file ?? null;
 }

@@ -28,11 +28,28 @@ export function parse<const T extends ParseArgsConfig>(config: T): ReturnType<ty
 }
 
 /**
- * `text` with control, line-separator and bidirectional-override characters written as `\uXXXX`
- * (line breaks and tabs kept): a path or argument echoed in a message cannot hide or reorder it.
+ * Characters a terminal would act on or not show: C0/C1 controls but tab and line feed, line and
+ * paragraph separators, bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E,
+ * U+200F, U+202A-U+202E, U+2066-U+2069) and the zero-width no-break space (BOM, U+FEFF).
+ */
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * A message of one or more lines with those characters written as `\uXXXX` (its line breaks and
+ * tabs kept): a path or argument echoed in it cannot hide or reorder the text.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/**
+ * A name, or a message meant as one line (a usage error), with tabs and line breaks written as
+ * `\u0009`/`\u000a` too: a quoted argument cannot start a line of its own.
+ */
+export function printableLine(text: string): string {
+  return text.replace(UNSAFE_IN_LINE, escapeChar);
 }
 
 export function isLoadlightLike(error: unknown): error is LoadlightError {

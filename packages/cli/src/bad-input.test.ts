@@ -125,7 +125,7 @@ describe('CLI arguments: property tests (in process)', () => {
         expect(result.stderr).not.toContain('unexpected error');
         if (result.code === 1) {
           // with no arguments, the help is the message (exit 1)
-          if (!argv[0]) expect(result.stdout).toContain('Usage: loadlight');
+          if (argv.length === 0) expect(result.stdout).toContain('Usage: loadlight');
           else expect(result.stderr.split('\n')[0]!.startsWith('loadlight'), result.stderr).toBe(true);
         }
       }),
@@ -181,6 +181,35 @@ describe('CLI arguments: property tests (in process)', () => {
       expect(result.stderr).not.toContain('\u0000');
       expect(result.stderr.split('\n').filter(Boolean).length, result.stderr).toBeLessThanOrEqual(2);
     }
+  });
+});
+
+describe('names and usage errors on the terminal', () => {
+  const COMMANDS = 'Commands: run, validate, compare, init, report, recover.';
+  const odd = 'a\nb\tc\u200ed\u200fe\u061cf\ufeffg\u202eh\u0007';
+  const escaped = 'a\\u000ab\\u0009c\\u200ed\\u200fe\\u061cf\\ufeffg\\u202eh\\u0007';
+
+  it('escapes line breaks, tabs, bidirectional marks and the BOM in an unknown command, a usage error and an unknown option', async () => {
+    expect(await cli([odd])).toEqual({ code: 1, stdout: '', stderr: `loadlight: unknown command "${escaped}". ${COMMANDS}\n` });
+    expect(await inFreshFolder(() => cli(['report', 'session.json', '--format', odd]))).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `loadlight report: --format expects text, md or html, got "${escaped}"\nRun "loadlight report --help" for usage.\n`,
+    });
+    expect(await cli(['validate', `--${odd}`])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `loadlight validate: Unknown option '--${escaped}'.\nRun "loadlight validate --help" for usage.\n`,
+    });
+  });
+
+  it('an empty command is refused like an unknown one; no arguments at all print the help (exit 1)', async () => {
+    expect(await cli([''])).toEqual({ code: 1, stdout: '', stderr: `loadlight: no command given (the first argument is empty). ${COMMANDS}\n` });
+    expect(await cli(['', 'report'])).toEqual({ code: 1, stdout: '', stderr: `loadlight: no command given (the first argument is empty). ${COMMANDS}\n` });
+    const none = await cli([]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/^Usage: loadlight <command>/);
+    expect(none.stderr).toBe('');
   });
 });
 

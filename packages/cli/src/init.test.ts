@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { defaultRuleFiles, isLoadlightError, loadConfig, normalizeConfig } from '@loadlight/core';
+import { configSearchPlaces, defaultRuleFiles, isLoadlightError, loadConfig, normalizeConfig } from '@loadlight/core';
 import { CONFIG_FILE, initCommand, RULES_DIR, starterConfig } from './init.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -117,6 +117,55 @@ describe('initCommand', () => {
     const out = capture();
     expect(await initCommand(['--dir', dir, '--force'], out)).toBe(0);
     expect(out.text()).toContain(`warning: package.json ("perf" key) is read before ${CONFIG_FILE}: remove it for the new config to take effect.`);
+  });
+
+  it('treats a config at any place core searches as a conflict, and warns of those read before perf.config.ts', async () => {
+    const dir = tempDir();
+    const places = configSearchPlaces().filter((place) => place !== 'package.json' && place !== CONFIG_FILE);
+    expect(places).toEqual(expect.arrayContaining(['.perfrc', '.config/perfrc.yaml', 'perf.config.mjs', 'perf.config.mts']));
+    mkdirSync(path.join(dir, '.config'));
+    for (const place of places) writeFileSync(path.join(dir, place), '');
+    const message = ((await initCommand(['--dir', dir], capture()).catch((e: unknown) => e)) as Error).message;
+    for (const place of places) expect(message).toContain(`${path.relative(process.cwd(), path.join(dir, place))} is a loadlight config already`);
+    const out = capture();
+    expect(await initCommand(['--dir', dir, '--force'], out)).toBe(0);
+    const before = configSearchPlaces().slice(1, configSearchPlaces().indexOf(CONFIG_FILE));
+    expect(out.text()).toContain(`warning: ${before.join(', ')} are read before ${CONFIG_FILE}: remove them for the new config to take effect.`);
+  });
+
+  it('never writes through a loadlight-rules symbolic link, --force included, nor over a file of that name: refuses before writing anything', async () => {
+    const dir = tempDir();
+    const elsewhere = tempDir();
+    writeFileSync(path.join(elsewhere, 'alerts.json'), '{"rules": []}');
+    symlinkSync(elsewhere, path.join(dir, RULES_DIR));
+    for (const args of [['--dir', dir], ['--dir', dir, '--force']]) {
+      const error = await initCommand(args, capture()).catch((e: unknown) => e);
+      expect(isLoadlightError(error), String(error)).toBe(true);
+      expect((error as Error).message).toBe(
+        `init: nothing written: ${path.relative(process.cwd(), path.join(dir, RULES_DIR))} is a symbolic link (to ${elsewhere}), and init writes the rules only into a folder ` +
+          'of its own, never through a link (--force included): remove it, or use --dir for another folder.',
+      );
+    }
+    expect(readdirSync(elsewhere)).toEqual(['alerts.json']);
+    expect(readFileSync(path.join(elsewhere, 'alerts.json'), 'utf8')).toBe('{"rules": []}');
+    expect(readdirSync(dir)).toEqual([RULES_DIR]);
+
+    const other = tempDir();
+    writeFileSync(path.join(other, RULES_DIR), 'notes');
+    await expect(initCommand(['--dir', other, '--force'], capture())).rejects.toThrow(`${RULES_DIR} is not a folder, and init writes the rules only into a folder of its own: remove it`);
+    expect(readdirSync(other)).toEqual([RULES_DIR]);
+  });
+
+  it('escapes control characters, line breaks and bidirectional marks of --dir in its messages', async () => {
+    const dir = path.join(tempDir(), 'a\nb\u202ec\u200fd\ufeff');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, CONFIG_FILE), '');
+    const error = await initCommand(['--dir', dir], capture()).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('a\\u000ab\\u202ec\\u200fd\\ufeff/perf.config.ts exists');
+    const out = capture();
+    expect(await initCommand(['--dir', dir, '--force'], out)).toBe(0);
+    expect(out.text()).toContain('a\\u000ab\\u202ec\\u200fd\\ufeff/perf.config.ts (overwritten)');
+    expect(out.text()).not.toMatch(/[\u202e\u200f\ufeff]/);
   });
 
   it('rejects arguments it does not take', async () => {

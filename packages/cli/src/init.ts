@@ -1,14 +1,15 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { defaultRuleFiles, LoadlightError } from '@loadlight/core';
+import { configSearchPlaces, defaultRuleFiles, LoadlightError } from '@loadlight/core';
 import { writeFileAtomicSync } from '@loadlight/reporter-json';
-import { parse, UsageError } from './args.js';
+import { parse, printableLine, UsageError } from './args.js';
 
 export const INIT_HELP = `Usage: loadlight init [--dir <folder>] [--force]
 
 Writes a starter perf.config.ts (every built-in plugin and reporter listed, with what it does)
 and copies the default rules into loadlight-rules/, where the config points. Refuses to
-overwrite an existing file unless --force is given, and names each one.
+overwrite an existing file unless --force is given, and names each one; never writes through a
+loadlight-rules that is a symbolic link.
 
 Options:
   -d, --dir <folder>  the project folder to write into (default: the current folder)
@@ -18,37 +19,6 @@ Options:
 
 export const CONFIG_FILE = 'perf.config.ts';
 export const RULES_DIR = 'loadlight-rules';
-
-/**
- * The places cosmiconfig searches for the `perf` config, in its order (its
- * getDefaultSearchPlaces('perf'), plus the two loadlight adds): a file listed before
- * perf.config.ts is read instead of it.
- */
-const CONFIG_PLACES = [
-  'package.json',
-  '.perfrc',
-  '.perfrc.json',
-  '.perfrc.yaml',
-  '.perfrc.yml',
-  '.perfrc.js',
-  '.perfrc.ts',
-  '.perfrc.cjs',
-  '.perfrc.mjs',
-  '.config/perfrc',
-  '.config/perfrc.json',
-  '.config/perfrc.yaml',
-  '.config/perfrc.yml',
-  '.config/perfrc.js',
-  '.config/perfrc.ts',
-  '.config/perfrc.cjs',
-  '.config/perfrc.mjs',
-  'perf.config.js',
-  'perf.config.ts',
-  'perf.config.cjs',
-  'perf.config.mjs',
-  'perf.config.mts',
-  'perf.config.cts',
-];
 
 /**
  * The starter config. Plain JavaScript apart from its name (no annotation, no generic), so that
@@ -109,7 +79,7 @@ function writeAtomic(file: string, content: string | Buffer): void {
     writeFileAtomicSync(file, content);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${path.relative(process.cwd(), file) || file}: ${reason}`, { file, cause: error });
+    throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${printableLine(path.relative(process.cwd(), file) || file)}: ${reason}`, { file, cause: error });
   }
 }
 
@@ -126,6 +96,28 @@ function holdsConfig(dir: string, place: string): boolean {
   }
 }
 
+/**
+ * The rules folder must be a folder of the project's own: a symbolic link would have the rule
+ * files written wherever it points (shared rules, another project), even with --force, and a
+ * file there would fail after perf.config.ts was written. Either is refused before writing.
+ */
+function refuseRulesDir(rulesDir: string, shown: (file: string) => string): void {
+  let stats;
+  try {
+    stats = lstatSync(rulesDir);
+  } catch {
+    return; // missing: created when the rules are written
+  }
+  if (stats.isDirectory()) return;
+  const what = stats.isSymbolicLink() ? `a symbolic link (to ${printableLine(readlinkSync(rulesDir))})` : 'not a folder';
+  throw new LoadlightError(
+    'CONFIG_INVALID',
+    `init: nothing written: ${shown(rulesDir)} is ${what}, and init writes the rules only into a folder of its own` +
+      `${stats.isSymbolicLink() ? ', never through a link (--force included)' : ''}: remove it, or use --dir for another folder.`,
+    { file: rulesDir },
+  );
+}
+
 export async function initCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values, positionals } = parse({
     args: argv,
@@ -140,8 +132,11 @@ export async function initCommand(argv: string[], out: NodeJS.WritableStream = p
   if (values.dir !== undefined && values.dir.trim() === '') throw new UsageError('--dir expects a folder, got ""');
   if (values.dir?.includes('\0')) throw new UsageError('--dir cannot hold a NUL character');
   const dir = path.resolve(values.dir ?? '.');
-  const shown = (file: string) => path.relative(process.cwd(), file) || '.';
+  // Paths in messages on one line each, whatever --dir holds.
+  const shown = (file: string) => printableLine(path.relative(process.cwd(), file) || '.');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--dir ${shown(dir)} is a file, not a folder`);
+
+  refuseRulesDir(path.join(dir, RULES_DIR), shown);
 
   const sources = defaultRuleFiles();
   const ruleNames = sources.map((file) => path.basename(file));
@@ -150,9 +145,10 @@ export async function initCommand(argv: string[], out: NodeJS.WritableStream = p
     ...sources.map((source) => ({ file: path.join(dir, RULES_DIR, path.basename(source)), content: readFileSync(source) })),
   ];
   const existing = targets.filter((t) => existsSync(t.file)).map((t) => shown(t.file));
-  // Another config file in the folder: cosmiconfig may read it rather than perf.config.ts.
-  const others = CONFIG_PLACES.filter((place) => place !== CONFIG_FILE && holdsConfig(dir, place));
-  const before = others.filter((place) => CONFIG_PLACES.indexOf(place) < CONFIG_PLACES.indexOf(CONFIG_FILE));
+  // Another config file in the folder: loadConfig may read it rather than perf.config.ts.
+  const places = configSearchPlaces();
+  const others = places.filter((place) => place !== CONFIG_FILE && holdsConfig(dir, place));
+  const before = others.filter((place) => places.indexOf(place) < places.indexOf(CONFIG_FILE));
   const otherShown = others.map((place) => (place === 'package.json' ? `${shown(path.join(dir, place))} ("perf" key)` : shown(path.join(dir, place))));
 
   if (!values.force && (existing.length > 0 || others.length > 0)) {

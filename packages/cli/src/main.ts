@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isLoadlightLike, printable, UsageError } from './args.js';
+import { isLoadlightLike, printable, printableLine, UsageError } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { VALIDATE_HELP, validateCommand } from './validate.js';
 import { COMPARE_HELP, compareCommand } from './compare/command.js';
@@ -40,9 +40,14 @@ function version(): string {
 /** Runs the CLI and returns its exit code; errors are printed without a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(HELP);
-    return name ? 0 : 1;
+    return name === undefined ? 1 : 0;
+  }
+  const commands = `Commands: ${Object.keys(COMMANDS).join(', ')}.`;
+  if (name === '') {
+    process.stderr.write(`loadlight: no command given (the first argument is empty). ${commands}\n`);
+    return 1;
   }
   if (name === '-v' || name === '--version') {
     process.stdout.write(`${version()}\n`);
@@ -51,14 +56,15 @@ export async function main(argv: string[]): Promise<number> {
   // own keys only: `loadlight constructor` is an unknown command, not Object's constructor
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    process.stderr.write(`loadlight: unknown command "${printable(name)}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    process.stderr.write(`loadlight: unknown command "${printableLine(name)}". ${commands}\n`);
     return 1;
   }
   try {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`loadlight ${name}: ${printable(error.message)}\nRun "loadlight ${name} --help" for usage.\n`);
+      // A usage error is one line: an argument quoted in it cannot break it.
+      process.stderr.write(`loadlight ${name}: ${printableLine(error.message)}\nRun "loadlight ${name} --help" for usage.\n`);
     } else if (isLoadlightLike(error)) {
       process.stderr.write(`loadlight: ${printable(error.message)}\n`);
     } else {

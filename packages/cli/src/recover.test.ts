@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -298,6 +298,42 @@ describe('loadlight recover', () => {
     } finally {
       sleeper.kill();
     }
+  });
+
+  // A pid another user owns answers EPERM to `kill(pid, 0)`: pid 1 (root's) seen by another user.
+  // As root, `loadlight recover` runs as nobody for this; a test run by pid 1's owner, not root, cannot.
+  const pid1Owner = existsSync('/proc/1/stat') ? statSync('/proc/1').uid : null;
+  const asOtherUser = pid1Owner === null ? null : pid1Owner !== process.getuid!() ? 'in-process' : process.getuid!() === 0 ? 'as nobody' : null;
+  it.skipIf(asOtherUser === null)(`checks the start time of a pid owned by another user (EPERM) too: reused, it is dead (${asOtherUser})`, async () => {
+    const dir = tempDir();
+    const bootMs = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]) * 1000;
+    // pid 1 started at boot: a session that began before the boot cannot be its.
+    await deadJournal(dir, 'before-boot', (h) => {
+      h.pid = 1;
+      h.startedAt = bootMs - 60_000;
+    });
+    // A session that began after pid 1 did may be its: still running.
+    await deadJournal(dir, 'pid-one', (h) => {
+      h.pid = 1;
+    });
+    let result: { code: number | null; out: string; err: string };
+    if (asOtherUser === 'in-process') {
+      expect(() => process.kill(1, 0)).toThrow(expect.objectContaining({ code: 'EPERM' }));
+      result = await recover([dir]);
+    } else {
+      const nobody = { uid: 65534, gid: 65534, encoding: 'utf8' as const };
+      const probe = spawnSync(process.execPath, ['-e', 'try { process.kill(1, 0); console.log("signalled") } catch (e) { console.log(e.code) }'], nobody);
+      expect(probe.stdout.trim(), probe.stderr).toBe('EPERM');
+      chmodSync(dir, 0o777);
+      const run = spawnSync(process.execPath, [cliBin, 'recover', dir], nobody);
+      result = { code: run.status, out: run.stdout, err: run.stderr };
+    }
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/recovered before-boot \(pid 1\)/);
+    expect(result.out).toMatch(/skipped pid-one\.journal\.jsonl: session pid-one is still running \(pid 1\)/);
+    expect(readdirSync(dir).sort()).toEqual(['before-boot.json', 'pid-one.journal.jsonl']);
+    validateSession(JSON.parse(readFileSync(path.join(dir, 'before-boot.json'), 'utf8')));
   });
 
   it('skips a journal from another host unless --force', async () => {

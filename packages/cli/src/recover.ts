@@ -83,15 +83,16 @@ function processStartMs(pid: number): number | null {
 }
 
 /**
- * Whether the process that wrote the journal may still run: its pid exists, and (where /proc
- * tells) that process started before the session did. A pid reused by a later process is dead.
+ * Whether the process that wrote the journal may still run: its pid exists (ours to signal or,
+ * EPERM, another user's), and (where /proc tells) that process started before the session did.
+ * A pid reused by a later process, whoever owns it, is dead.
  */
 export function sessionProcessAlive(header: Pick<JournalHeader, 'pid' | 'startedAt'>): boolean {
   if (header.pid === process.pid) return true;
   try {
     process.kill(header.pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   const started = processStartMs(header.pid);
   // The profiler starts after its process; a few seconds of slack for the clock's resolution.

@@ -389,13 +389,22 @@ export interface LoadedConfig {
 }
 
 /**
+ * The files `loadConfig` looks for in each folder, in its order (a file earlier in the list is
+ * read instead of a later one): cosmiconfig's default places for `perf`, then perf.config.mts/.cts.
+ */
+export function configSearchPlaces(): string[] {
+  const { getDefaultSearchPlaces } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
+  return [...getDefaultSearchPlaces(MODULE_NAME), `${MODULE_NAME}.config.mts`, `${MODULE_NAME}.config.cts`];
+}
+
+/**
  * Finds and reads the config with cosmiconfig (module name `perf`): from `configFile` when
  * given, else searching from `cwd` up to the project root. Resolves null when there is none.
  */
 export async function loadConfig(options: { cwd?: string; configFile?: string } = {}): Promise<LoadedConfig | null> {
-  const { cosmiconfig, getDefaultSearchPlaces, defaultLoaders } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
+  const { cosmiconfig, defaultLoaders } = requireHere('cosmiconfig') as typeof import('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, {
-    searchPlaces: [...getDefaultSearchPlaces(MODULE_NAME), `${MODULE_NAME}.config.mts`, `${MODULE_NAME}.config.cts`],
+    searchPlaces: configSearchPlaces(),
     loaders: {
       '.js': naming(defaultLoaders['.js']),
       '.mjs': naming(defaultLoaders['.mjs']),

@@ -1,6 +1,6 @@
 export { Profiler, type ProfilerOptions } from './profiler.js';
 export { startProfiling, stopProfiling, getProfiler, type StartOptions } from './default-profiler.js';
-export { defineConfig, loadConfig, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
+export { defineConfig, loadConfig, configSearchPlaces, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
 export { definePlugin } from './plugin.js';
 export { Actions, type ActionContext, type ActionHandler } from './actions.js';
 export { Store, statistics, rankIndex, isValidMetricName, resolutionOf, atResolution, type WindowStats, type StoreOptions, type UnitResolution } from './store.js';

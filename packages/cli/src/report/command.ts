@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveColor } from '@loadlight/reporter-console';
-import { parse, printable, UsageError } from '../args.js';
+import { parse, printableLine, UsageError } from '../args.js';
 import { size } from './format.js';
 import { renderHtml } from './html.js';
 import { loadSessionFile, resolveSessionFile } from './load.js';
@@ -92,7 +92,7 @@ export async function reportCommand(argv: string[], out: ReportStream = process.
   if (values.out === '') throw new UsageError('--out expects a file name');
 
   const { file, picked } = resolveSessionFile(positionals[0]!);
-  if (picked) err.write(`loadlight report: reading the newest session in ${positionals[0]}: ${path.basename(file)}\n`);
+  if (picked) err.write(`loadlight report: reading the newest session in ${printableLine(positionals[0]!)}: ${printableLine(path.basename(file))}\n`);
   const session = loadSessionFile(file);
   const report = buildReport(session, file, { top });
 
@@ -114,9 +114,9 @@ export async function reportCommand(argv: string[], out: ReportStream = process.
     writeFileSync(target, text);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : ((error as Error).message ?? String(error));
-    err.write(`loadlight report: cannot write ${printable(target)}: ${printable(reason)}\n`);
+    err.write(`loadlight report: cannot write ${printableLine(target)}: ${printableLine(reason)}\n`);
     return 1;
   }
-  await write(out, `loadlight report: wrote ${target} (${size(Buffer.byteLength(text))})\n`);
+  await write(out, `loadlight report: wrote ${printableLine(target)} (${size(Buffer.byteLength(text))})\n`);
   return 0;
 }

@@ -1,7 +1,7 @@
 import type { LoadLevel } from '@loadlight/core';
 import { svgChart } from './chart.js';
-import { clock, duration, offset, plain, preview, recoveredNote, size, span, unitLabel, value } from './format.js';
-import { metricSeries, type MetricRow, type Report } from './model.js';
+import { clock, duration, offset, plain, preview, recoveredNote, span, unitLabel, value } from './format.js';
+import { metricFigures, metricSeries, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
 
 /** Text or attribute value, escaped for HTML. */
 export function esc(text: unknown, max = 2000): string {
@@ -69,12 +69,10 @@ function groupOf(metric: MetricRow): string {
 function chartFigure(report: Report, metric: MetricRow, series: Array<number | null> | undefined): string {
   const unit = unitLabel(metric.unit);
   const title = `${metric.name}${unit ? ` (${unit})` : ''}`;
-  const stats = metric.stats;
+  const figures = metricFigures(metric);
   const caption =
     `<figcaption><span class="name mono" title="${esc(metric.description)}">${esc(metric.name)}</span>` +
-    (stats && stats.count > 0
-      ? `<span class="muted">mean ${esc(value(stats.mean, metric.unit))} · p95 ${esc(value(stats.p95, metric.unit))} · max ${esc(value(stats.max, metric.unit))}</span>`
-      : '') +
+    (figures ? `<span class="muted">mean ${esc(figures.mean)} · p95 ${esc(figures.p95)} · max ${esc(figures.max)}</span>` : '') +
     '</figcaption>';
   if (metric.unavailable) return `<figure data-metric="${esc(metric.name)}">${caption}<p class="note">unavailable: ${esc(metric.unavailable)}</p></figure>`;
   if (!series) return `<figure data-metric="${esc(metric.name)}">${caption}<p class="note">no series in the session</p></figure>`;
@@ -142,19 +140,13 @@ export function renderHtml(report: Report, options: { generator: string }): stri
   else {
     body.push(
       tableHtml(
-        ['Light', 'Module', 'CPU', 'CPU time', 'Calls', 'Mean', 'p95', 'Memory', 'Errors'],
+        MODULE_COLUMNS,
         report.modules.map((m) => [
           light(m.level),
           anchors.has(`module ${m.name}`) ? `<a class="mono" href="#${anchors.get(`module ${m.name}`)}">${esc(m.name)}</a>` : `<span class="mono">${esc(m.name)}</span>`,
-          esc(value(m.cpuPercent, 'percent')),
-          esc(value(m.cpuMs, 'ms')),
-          esc(value(m.calls, 'count')),
-          esc(value(m.meanMs, 'ms')),
-          esc(value(m.p95Ms, 'ms')),
-          esc(value(m.memoryMb, 'mb')),
-          esc(value(m.errors, 'count')),
+          ...moduleCells(m).map((cell) => esc(cell)),
         ]),
-        new Set([2, 3, 4, 5, 6, 7, 8]),
+        MODULE_NUMERIC,
         'modules',
       ),
     );
@@ -243,8 +235,7 @@ export function renderHtml(report: Report, options: { generator: string }): stri
 
   const rules = session.config.rules.map((r) => `<code>${esc(r.file)}</code> (${r.rules})`).join(', ') || 'none';
   body.push(
-    `<footer><p>Profiler overhead: ${esc(value(o.cpuPercent, 'percent'))} of one core (${esc(duration(o.cpuMs))} over ${o.ticks} ticks, ` +
-      `${esc(value(o.meanTickMs, 'ms'))} a tick), store ${esc(size(o.storeBytes))}, heap ${esc(value(o.heapUsedMb, 'mb'))}, RSS ${esc(value(o.rssMb, 'mb'))}.</p>` +
+    `<footer><p>Profiler overhead: ${esc(overheadSentence(o))}.</p>` +
       `<p>Config ${session.config.file ? `<code>${esc(session.config.file)}</code>` : '(embedded default)'}; plugins ${esc(session.config.plugins.join(', ') || 'none')}; ` +
       `reporters ${esc(session.config.reporters.join(', ') || 'none')}; rules ${rules}; rules over the last ${session.config.windowSeconds} s.</p>` +
       `<p>${esc(options.generator)} from <code>${esc(report.file)}</code>.</p></footer>`,

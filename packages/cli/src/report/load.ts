@@ -29,7 +29,16 @@ function systemReason(error: unknown): string {
 }
 
 /**
- * The session file to read: `target` itself, or for a folder its newest `*.json` (the JSON
+ * Whether a file name in the JSON reporter's `dir` is a session: `*.json`, not its
+ * `<id>.trace.json` beside a session, nor a journal (`*.journal.jsonl`, `*.journal.old.jsonl`)
+ * or an atomic write's temp file (`.<name>.<pid>.<hex>.tmp`).
+ */
+export function isSessionFileName(name: string): boolean {
+  return name.endsWith('.json') && !name.endsWith('.trace.json');
+}
+
+/**
+ * The session file to read: `target` itself, or for a folder its newest session file (the JSON
  * reporter's `dir`). Throws SESSION_INVALID naming the path when there is none.
  */
 export function resolveSessionFile(target: string): { file: string; picked: boolean } {
@@ -48,8 +57,7 @@ export function resolveSessionFile(target: string): { file: string; picked: bool
     fail(target, `cannot list the folder: ${systemReason(error)}`, error);
   }
   for (const name of names) {
-    // `<id>.trace.json` beside a session is the JSON reporter's trace, not a session.
-    if (!name.endsWith('.json') || name.endsWith('.trace.json')) continue;
+    if (!isSessionFileName(name)) continue;
     const file = path.join(target, name);
     try {
       const s = statSync(file);

@@ -1,6 +1,6 @@
 import type { LoadLevel } from '@loadlight/core';
-import { clock, duration, offset, plain, preview, recoveredNote, size, span, value } from './format.js';
-import { metricsToList, type MetricRow, type Report } from './model.js';
+import { clock, duration, offset, plain, preview, recoveredNote, span, value } from './format.js';
+import { METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
 
 const LIGHTS: Record<LoadLevel, string> = { green: '🟢', yellow: '🟡', red: '🔴' };
 const SEVERITY: Record<string, string> = { critical: '🔴', warning: '🟡', info: '🔵' };
@@ -32,13 +32,9 @@ function table(header: string[], rows: string[][], right: Set<number>): string[]
 
 function metricTable(metrics: MetricRow[]): string[] {
   return table(
-    ['Metric', 'Count', 'Mean', 'p95', 'Max'],
-    metrics.map((m) => {
-      if (m.unavailable) return [code(m.name), '', '', '', `unavailable: ${md(m.unavailable, 200)}`];
-      if (!m.stats || m.stats.count === 0) return [code(m.name), '0', '', '', 'no samples'];
-      return [code(m.name), String(m.stats.count), value(m.stats.mean, m.unit), value(m.stats.p95, m.unit), value(m.stats.max, m.unit)];
-    }),
-    new Set([1, 2, 3, 4]),
+    METRIC_COLUMNS,
+    metrics.map((m) => [code(m.name), ...metricCells(m, (reason) => md(reason, 200)).cells]),
+    METRIC_NUMERIC,
   );
 }
 
@@ -60,19 +56,9 @@ export function renderMarkdown(report: Report): string {
   else {
     out.push(
       ...table(
-        ['Light', 'Module', 'CPU', 'CPU time', 'Calls', 'Mean', 'p95', 'Memory', 'Errors'],
-        report.modules.map((m) => [
-          light(m.level),
-          code(m.name),
-          value(m.cpuPercent, 'percent'),
-          value(m.cpuMs, 'ms'),
-          value(m.calls, 'count'),
-          value(m.meanMs, 'ms'),
-          value(m.p95Ms, 'ms'),
-          value(m.memoryMb, 'mb'),
-          value(m.errors, 'count'),
-        ]),
-        new Set([2, 3, 4, 5, 6, 7, 8]),
+        MODULE_COLUMNS,
+        report.modules.map((m) => [light(m.level), code(m.name), ...moduleCells(m)]),
+        MODULE_NUMERIC,
       ),
     );
   }
@@ -143,11 +129,6 @@ export function renderMarkdown(report: Report): string {
       ),
     );
   }
-  const o = session.overhead;
-  out.push(
-    '',
-    `Profiler overhead: ${value(o.cpuPercent, 'percent')} of one core (${duration(o.cpuMs)} over ${o.ticks} ticks, ${value(o.meanTickMs, 'ms')} a tick), ` +
-      `store ${size(o.storeBytes)}, heap ${value(o.heapUsedMb, 'mb')}, RSS ${value(o.rssMb, 'mb')}.`,
-  );
+  out.push('', `Profiler overhead: ${overheadSentence(session.overhead)}.`);
   return `${out.join('\n')}\n`;
 }

@@ -95,6 +95,60 @@ describe('the formats', () => {
     expect(md).toMatch(/\| `fix\.queue\.wait_ms` \| 2 \| 26ms \| 40ms \| 40ms \|/);
   });
 
+  it('the module row, the metric rows and the overhead sentence: the same cells in every format, exactly, each escaped its way', () => {
+    const session = fromFile();
+    const worker = session.modules[0]!;
+    session.modules = [
+      { ...worker, name: 'x|y`z<b>', level: 'red', cpuPercent: 12.345, cpuMs: 1234.5, calls: 12000, meanMs: 0.4567, p95Ms: 3.2, memoryMb: 12.5, errors: 3 },
+      { ...worker, name: 'idle', level: null, cpuPercent: null, cpuMs: null, calls: null, meanMs: null, p95Ms: null, memoryMb: null, errors: null },
+    ];
+    session.catalogue['fix.cpu.percent']!.unavailable = 'no /proc <here> | `x`';
+    session.statistics['fix.jobs.count'] = { ...session.statistics['fix.jobs.count']!, count: 0 };
+    session.overhead = { ...session.overhead, cpuPercent: 0.123, cpuMs: 12_345, ticks: 77, meanTickMs: 1.234, storeBytes: 123_456, heapUsedMb: 7.5, rssMb: 55.25 };
+    checkSession(session, 'fixture.json');
+    const r = report(session);
+    const overhead = '0.12% of one core (12s over 77 ticks, 1.2ms a tick), store 121KB, heap 7.5MB, RSS 55MB';
+
+    const text = renderText(r, { color: false, all: false }).split('\n');
+    const from = (line: string, count: number) => text.slice(text.indexOf(line), text.indexOf(line) + count);
+    expect(from('Modules by CPU (2)', 4)).toEqual([
+      'Modules by CPU (2)',
+      '  LIGHT  MODULE    CPU  CPU TIME  CALLS    MEAN    P95  MEMORY  ERRORS',
+      '  red    x|y`z<b>  12%    1235ms  12000  0.46ms  3.2ms    13MB       3',
+      '  -      idle        -         -      -       -      -       -       -',
+    ]);
+    expect(from('Metrics (3)', 6)).toEqual([
+      'Metrics (3)',
+      '  6 per-module metrics are summed up in the module table; --all lists them',
+      '  METRIC             COUNT  MEAN   P95                                 MAX',
+      '  fix.cpu.percent                       unavailable: no /proc <here> | `x`',
+      '  fix.queue.wait_ms      2  26ms  40ms                                40ms',
+      '  fix.jobs.count         0                                      no samples',
+    ]);
+    expect(from('Profiler overhead', 2)).toEqual(['Profiler overhead', `  ${overhead}`]);
+
+    const md = renderMarkdown(r).split('\n');
+    const header = md.indexOf('| Light | Module | CPU | CPU time | Calls | Mean | p95 | Memory | Errors |');
+    expect(md.slice(header + 1, header + 4)).toEqual([
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      "| 🔴 red | `x\\|y'z<b>` | 12% | 1235ms | 12000 | 0.46ms | 3.2ms | 13MB | 3 |",
+      '| - | `idle` | - | - | - | - | - | - | - |',
+    ]);
+    expect(md).toContain('| `fix.cpu.percent` |  |  |  | unavailable: no /proc &lt;here&gt; \\| \\`x\\` |');
+    expect(md).toContain('| `fix.jobs.count` | 0 |  |  | no samples |');
+    expect(md).toContain(`Profiler overhead: ${overhead}.`);
+
+    const html = renderHtml(r, { generator: 'test' });
+    const n = (cells: string[]) => cells.map((cell) => `<td class="n">${cell}</td>`).join('');
+    expect(html).toContain(
+      `<tr><td><span class="light red">red</span></td><td><span class="mono">x|y\`z&lt;b&gt;</span></td>${n(['12%', '1235ms', '12000', '0.46ms', '3.2ms', '13MB', '3'])}</tr>`,
+    );
+    expect(html).toContain(`<tr><td><span class="muted">-</span></td><td><span class="mono">idle</span></td>${n(Array(7).fill('-'))}</tr>`);
+    expect(html).toContain('<span class="muted">mean 25% · p95 30% · max 30%</span></figcaption><p class="note">unavailable: no /proc &lt;here&gt; | `x`</p>');
+    expect(html).toMatch(/<span class="name mono" title="jobs started">fix\.jobs\.count<\/span><\/figcaption><svg /);
+    expect(html).toContain(`<footer><p>Profiler overhead: ${overhead}.</p>`);
+  });
+
   it('every format says when a session was recovered from a journal and when a plugin was disabled', () => {
     const session = fromFile();
     const start = Date.parse(session.startedAt);

@@ -11,6 +11,7 @@ import {
   type SessionProfile,
   type SessionRecommendation,
 } from '@loadlight/core';
+import { duration, size, value } from './format.js';
 
 /** One metric of the catalogue, with its session statistics (null when it has none). */
 export interface MetricRow {
@@ -181,4 +182,53 @@ export function metricsToList(report: Report, all: boolean): { listed: MetricRow
  */
 export function metricSeries(report: Report, metric: MetricRow): Array<number | null> | undefined {
   return metric.hasSeries ? sessionSeries(report.session, metric.name) : undefined;
+}
+
+// The cells every format shows alike: each format escapes and lays them out, nothing more.
+
+/** The module table's columns (text prints them upper-case) and which of them are numbers (right-aligned). */
+export const MODULE_COLUMNS = ['Light', 'Module', 'CPU', 'CPU time', 'Calls', 'Mean', 'p95', 'Memory', 'Errors'];
+export const MODULE_NUMERIC = new Set([2, 3, 4, 5, 6, 7, 8]);
+
+/** A module's row after its light and name: CPU, CPU time, calls, mean, p95, memory and errors. */
+export function moduleCells(m: ModuleProfile): string[] {
+  return [
+    value(m.cpuPercent, 'percent'),
+    value(m.cpuMs, 'ms'),
+    value(m.calls, 'count'),
+    value(m.meanMs, 'ms'),
+    value(m.p95Ms, 'ms'),
+    value(m.memoryMb, 'mb'),
+    value(m.errors, 'count'),
+  ];
+}
+
+/** The metric table's columns, and which of them are numbers. */
+export const METRIC_COLUMNS = ['Metric', 'Count', 'Mean', 'p95', 'Max'];
+export const METRIC_NUMERIC = new Set([1, 2, 3, 4]);
+
+/** A metric's count, mean, p95 and max with its unit; null when it has no samples. */
+export function metricFigures(m: MetricRow): { count: string; mean: string; p95: string; max: string } | null {
+  if (!m.stats || m.stats.count === 0) return null;
+  return { count: String(m.stats.count), mean: value(m.stats.mean, m.unit), p95: value(m.stats.p95, m.unit), max: value(m.stats.max, m.unit) };
+}
+
+/**
+ * A metric's row after its name: count, mean, p95, max; or, for a metric without figures, why
+ * in the last cell (`note` true). `reason` makes the session's text of an unavailable metric
+ * safe for the format.
+ */
+export function metricCells(m: MetricRow, reason: (text: string) => string): { cells: string[]; note: boolean } {
+  if (m.unavailable) return { cells: ['', '', '', `unavailable: ${reason(m.unavailable)}`], note: true };
+  const figures = metricFigures(m);
+  if (!figures) return { cells: ['0', '', '', 'no samples'], note: true };
+  return { cells: [figures.count, figures.mean, figures.p95, figures.max], note: false };
+}
+
+/** The profiler's own cost: `0.8% of one core (1.2s over 150 ticks, 8ms a tick), store 1.5MB, heap 12MB, RSS 80MB`. */
+export function overheadSentence(o: SessionProfile['overhead']): string {
+  return (
+    `${value(o.cpuPercent, 'percent')} of one core (${duration(o.cpuMs)} over ${o.ticks} ticks, ${value(o.meanTickMs, 'ms')} a tick), ` +
+    `store ${size(o.storeBytes)}, heap ${value(o.heapUsedMb, 'mb')}, RSS ${value(o.rssMb, 'mb')}`
+  );
 }

@@ -1,7 +1,7 @@
 import type { LoadLevel } from '@loadlight/core';
 import { visibleWidth } from '@loadlight/reporter-console';
-import { clock, duration, offset, plain, preview, recoveredNote, size, span, value } from './format.js';
-import { metricsToList, type Report } from './model.js';
+import { clock, duration, offset, plain, preview, recoveredNote, span, value } from './format.js';
+import { METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type Report } from './model.js';
 
 export interface TextOptions {
   color: boolean;
@@ -69,21 +69,9 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.modules.length === 0) {
     out.push('  no modules profiled');
   } else {
-    const rows = [['LIGHT', 'MODULE', 'CPU', 'CPU TIME', 'CALLS', 'MEAN', 'P95', 'MEMORY', 'ERRORS'].map((h) => dim(c, h))];
-    for (const m of report.modules) {
-      rows.push([
-        light(m.level, c),
-        plain(m.name, 60),
-        value(m.cpuPercent, 'percent'),
-        value(m.cpuMs, 'ms'),
-        value(m.calls, 'count'),
-        value(m.meanMs, 'ms'),
-        value(m.p95Ms, 'ms'),
-        value(m.memoryMb, 'mb'),
-        value(m.errors, 'count'),
-      ]);
-    }
-    out.push(...table(rows, new Set([2, 3, 4, 5, 6, 7, 8])));
+    const rows = [MODULE_COLUMNS.map((h) => dim(c, h.toUpperCase()))];
+    for (const m of report.modules) rows.push([light(m.level, c), plain(m.name, 60), ...moduleCells(m)]);
+    out.push(...table(rows, MODULE_NUMERIC));
   }
 
   const { listed, moduleMetrics } = metricsToList(report, options.all);
@@ -92,14 +80,13 @@ export function renderText(report: Report, options: TextOptions): string {
   if (listed.length === 0) {
     out.push('  no metrics');
   } else {
-    const rows = [['METRIC', 'COUNT', 'MEAN', 'P95', 'MAX'].map((h) => dim(c, h))];
+    const rows = [METRIC_COLUMNS.map((h) => dim(c, h.toUpperCase()))];
     for (const m of listed) {
-      const name = plain(m.name, 80);
-      if (m.unavailable) rows.push([name, '', '', '', dim(c, `unavailable: ${plain(m.unavailable, 100)}`)]);
-      else if (!m.stats || m.stats.count === 0) rows.push([name, '0', '', '', dim(c, 'no samples')]);
-      else rows.push([name, String(m.stats.count), value(m.stats.mean, m.unit), value(m.stats.p95, m.unit), value(m.stats.max, m.unit)]);
+      const { cells, note } = metricCells(m, (reason) => plain(reason, 100));
+      if (note) cells[3] = dim(c, cells[3]!);
+      rows.push([plain(m.name, 80), ...cells]);
     }
-    out.push(...table(rows, new Set([1, 2, 3, 4])));
+    out.push(...table(rows, METRIC_NUMERIC));
   }
 
   heading(`Recommendations (${report.recommendations.length})`);
@@ -141,11 +128,7 @@ export function renderText(report: Report, options: TextOptions): string {
     }
   }
 
-  const o = session.overhead;
   heading('Profiler overhead');
-  out.push(
-    `  ${value(o.cpuPercent, 'percent')} of one core (${duration(o.cpuMs)} over ${o.ticks} ticks, ${value(o.meanTickMs, 'ms')} a tick), ` +
-      `store ${size(o.storeBytes)}, heap ${value(o.heapUsedMb, 'mb')}, RSS ${value(o.rssMb, 'mb')}`,
-  );
+  out.push(`  ${overheadSentence(session.overhead)}`);
   return `${out.join('\n')}\n`;
 }
