@@ -7,7 +7,7 @@ export { Store, statistics, rankIndex, isValidMetricName, resolutionOf, atResolu
 export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCode } from './errors.js';
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
 export { sessionProfileSchema, SESSION_SCHEMA_VERSION } from './session-schema.js';
-export { buildSession, validateSession, sessionSeries, sessionHost, sessionConfig, sessionOverhead, recommendationRecord, alertRecord } from './session.js';
+export { buildSession, validateSession, sessionSeries, sessionHost, sessionConfig, sessionOverhead, recommendationKey, MAX_ALERT_TIMELINE } from './session.js';
 export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS, type RuleInfo, type FactCatalogueEntry, type RulesStageOptions } from './rules/index.js';
 export type { ProfilerHooks, HookName } from './hooks.js';
 export type * from './types.js';

@@ -5,7 +5,7 @@ import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js'
 import { describeError, LoadlightError } from './errors.js';
 import { callbackTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
 import { RulesStage } from './rules/index.js';
-import { alertRecord, buildSession, recommendationRecord, type SessionRecords } from './session.js';
+import { buildSession, recordEvaluation, type SessionRecords } from './session.js';
 import { Store } from './store.js';
 import type {
   ActiveAlert,
@@ -20,7 +20,9 @@ import type {
   ResolvedConfig,
   Sample,
   SampleWriter,
+  SessionAlert,
   SessionProfile,
+  SessionRecommendation,
   Snapshot,
   SnapshotMetric,
 } from './types.js';
@@ -34,7 +36,6 @@ export interface ProfilerOptions extends ConfigContext {
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-const MAX_TIMELINE = 10_000;
 /** `stop()` takes a last sample when this fraction of an interval (or 100 ms) passed since the last. */
 const FINAL_SAMPLE_MIN_FRACTION = 0.2;
 const FINAL_SAMPLE_MAX_GAP_MS = 100;
@@ -96,7 +97,7 @@ export class Profiler {
   private rulesRevision = -1;
   private readonly faults = new Map<string, Fault>();
   private readonly warned = new Set<string>();
-  private readonly records: SessionRecords = { recommendations: new Map(), alerts: [] };
+  private readonly recorded: SessionRecords = { recommendations: new Map(), alerts: [] };
   private readonly cpu = { micros: 0, ticks: 0 };
   private exitHandlers: Array<[string, (...args: unknown[]) => void]> = [];
   private readonly offers = new Map<keyof Provisions, unknown[]>();
@@ -364,11 +365,20 @@ export class Profiler {
       store: this.store,
       rules: this.rules?.files ?? [],
       evaluation: this.latestEvaluation,
-      records: this.records,
+      records: this.recorded,
       overhead: this.overhead(),
       faults: this.faultList(),
       actions: this.actions.history(),
     });
+  }
+
+  /**
+   * What the evaluations recorded so far, as the session holds it: recommendations by
+   * `recommendationKey(id, module)`, and the alert timeline (the newest `MAX_ALERT_TIMELINE`).
+   * Updated before the `evaluated` hook runs. Read-only.
+   */
+  get records(): { readonly recommendations: ReadonlyMap<string, Readonly<SessionRecommendation>>; readonly alerts: ReadonlyArray<Readonly<SessionAlert>> } {
+    return this.recorded;
   }
 
   /** Active (pending or firing) alerts. */
@@ -612,7 +622,7 @@ export class Profiler {
   private evaluated(rules: RulesStage, evaluation: Evaluation): void {
     this.reportRuleChanges(rules);
     this.latestEvaluation = evaluation;
-    this.recordEvaluation(evaluation);
+    recordEvaluation(this.recorded, evaluation);
     this.hooks.evaluated.call(evaluation);
     for (const transition of evaluation.transitions) this.hooks.alert.call(transition);
   }
@@ -635,26 +645,6 @@ export class Profiler {
       this.warn(`rule file edit rejected, the last good rules stay in force:\n${rules.error}`);
     }
     else if (changed.length === 0) this.warn('rule files are valid again; the rules in force did not change');
-  }
-
-  private recordEvaluation(evaluation: Evaluation): void {
-    const at = new Date(evaluation.t).toISOString();
-    for (const recommendation of evaluation.recommendations) {
-      const key = `${recommendation.id}\u0000${recommendation.module ?? ''}`;
-      const seen = this.records.recommendations.get(key);
-      if (seen) {
-        seen.count++;
-        seen.lastSeen = at;
-        seen.message = recommendation.message;
-        seen.evidence = recommendation.evidence;
-      } else {
-        this.records.recommendations.set(key, recommendationRecord(recommendation, at));
-      }
-    }
-    for (const transition of evaluation.transitions) {
-      if (this.records.alerts.length >= MAX_TIMELINE) this.records.alerts.shift();
-      this.records.alerts.push(alertRecord(transition));
-    }
   }
 
   private sampleView(t: number, position: number): Sample {

@@ -57,6 +57,35 @@ export function recommendationRecord(recommendation: Recommendation, at: string)
   };
 }
 
+/** The session's alert timeline keeps the newest this many transitions. */
+export const MAX_ALERT_TIMELINE = 10_000;
+
+/** A recommendation's key among the session's recommendations: its id and module. */
+export function recommendationKey(id: string, module: string | null | undefined): string {
+  return `${id}\u0000${module ?? ''}`;
+}
+
+/** Adds an evaluation's recommendations and alert transitions to `records`, as the session keeps them. */
+export function recordEvaluation(records: SessionRecords, evaluation: Evaluation): void {
+  const at = new Date(evaluation.t).toISOString();
+  for (const recommendation of evaluation.recommendations) {
+    const key = recommendationKey(recommendation.id, recommendation.module);
+    const seen = records.recommendations.get(key);
+    if (seen) {
+      seen.count++;
+      seen.lastSeen = at;
+      seen.message = recommendation.message;
+      seen.evidence = recommendation.evidence;
+    } else {
+      records.recommendations.set(key, recommendationRecord(recommendation, at));
+    }
+  }
+  for (const transition of evaluation.transitions) {
+    if (records.alerts.length >= MAX_ALERT_TIMELINE) records.alerts.shift();
+    records.alerts.push(alertRecord(transition));
+  }
+}
+
 export interface SessionInput {
   sessionId: string;
   startedAt: number;

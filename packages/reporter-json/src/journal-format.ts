@@ -68,9 +68,3 @@ export interface JournalState {
   rules?: SessionProfile['config']['rules'];
 }
 
-/** The alerts timeline keeps this many transitions, as the profiler does. */
-export const MAX_ALERTS = 10_000;
-
-export function recommendationKey(id: string, module: string | null | undefined): string {
-  return `${id}\u0000${module ?? ''}`;
-}

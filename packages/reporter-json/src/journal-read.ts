@@ -3,6 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import {
   buildSession,
   LoadlightError,
+  MAX_ALERT_TIMELINE,
+  recommendationKey,
   Store,
   type ActionRecord,
   type Fault,
@@ -13,8 +15,6 @@ import {
 } from '@loadlight/core';
 import {
   JOURNAL_VERSION,
-  MAX_ALERTS,
-  recommendationKey,
   type JournalEvaluation,
   type JournalHeader,
   type JournalOverhead,
@@ -185,7 +185,7 @@ export function rebuildSession(segments: string[], options: { recoveredAt?: numb
     row.fill(Number.NaN); // the next row is written in full
     recommendations.clear();
     for (const r of h.recommendations) recommendations.set(recommendationKey(r.id, r.module), { ...r });
-    alerts = h.alerts.slice(-MAX_ALERTS);
+    alerts = h.alerts.slice(-MAX_ALERT_TIMELINE);
     levels = h.levels;
     faults = h.faults;
     actions = h.actions;
@@ -229,7 +229,7 @@ export function rebuildSession(segments: string[], options: { recoveredAt?: numb
       }
     }
     for (const alert of entry.a ?? []) {
-      if (alerts.length >= MAX_ALERTS) alerts.shift();
+      if (alerts.length >= MAX_ALERT_TIMELINE) alerts.shift();
       alerts.push(alert);
     }
     if (Array.isArray(entry.l)) levels = entry.l;

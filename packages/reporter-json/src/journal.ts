@@ -1,13 +1,11 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
-import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
-import { alertRecord, describeError, recommendationRecord, sessionConfig, sessionHost, sessionOverhead } from '@loadlight/core';
+import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionProfile, SessionRecommendation } from '@loadlight/core';
+import { describeError, recommendationKey, sessionConfig, sessionHost, sessionOverhead } from '@loadlight/core';
 import {
   JOURNAL_SUFFIX,
   JOURNAL_VERSION,
-  MAX_ALERTS,
   OLD_JOURNAL_SUFFIX,
-  recommendationKey,
   type JournalHeader,
   type JournalOverhead,
   type JournalRecommendation,
@@ -109,9 +107,8 @@ export class Journal {
   private newest = new Float64Array(0);
   private readonly infos: MetricInfo[] = [];
   private readonly unavailable: Array<string | undefined> = [];
-  // What the session keeps of the evaluations, as the profiler keeps it (for the headers).
-  private readonly recommendations = new Map<string, SessionRecommendation>();
-  private readonly alerts: SessionAlert[] = [];
+  /** Per recommendation key (`recommendationKey`): the message last written in full. */
+  private readonly written = new Map<string, string>();
   private levels: SessionProfile['levels'] = [];
   private levelsKey = '';
   private faultsKey = '';
@@ -181,29 +178,21 @@ export class Journal {
   /** Appends what an evaluation added to the session (the `evaluated` hook). */
   evaluated(evaluation: Evaluation): void {
     if (this.stopped) return;
-    const at = new Date(evaluation.t).toISOString();
+    // The profiler recorded this evaluation before the hook: what changed is written.
+    const records = this.profiler.records;
     const r: Array<string | JournalRecommendation> = [];
     for (const recommendation of evaluation.recommendations) {
       const key = recommendationKey(recommendation.id, recommendation.module);
-      const seen = this.recommendations.get(key);
-      if (seen) {
-        const changed = seen.message !== recommendation.message;
-        seen.count++;
-        seen.lastSeen = at;
-        seen.message = recommendation.message;
-        seen.evidence = recommendation.evidence;
-        r.push(changed ? journalRecommendation(seen) : key);
+      const record = records.recommendations.get(key);
+      if (!record) continue;
+      if (this.written.get(key) === record.message) {
+        r.push(key);
       } else {
-        const record = recommendationRecord(recommendation, at);
-        this.recommendations.set(key, record);
+        this.written.set(key, record.message);
         r.push(journalRecommendation(record));
       }
     }
-    const a: SessionAlert[] = evaluation.transitions.map(alertRecord);
-    for (const alert of a) {
-      if (this.alerts.length >= MAX_ALERTS) this.alerts.shift();
-      this.alerts.push(alert);
-    }
+    const a = evaluation.transitions.length === 0 ? [] : records.alerts.slice(-evaluation.transitions.length);
     let levelsKey = '';
     for (const level of evaluation.levels) levelsKey += `${level.subject}\u0000${level.kind}\u0000${level.level}\u0000`;
     const levelsChanged = levelsKey !== this.levelsKey;
@@ -347,8 +336,8 @@ export class Journal {
       node: process.version,
       config: sessionConfig(config, profiler.rulesStage?.files ?? []),
       catalogue: catalogue.slice(),
-      recommendations: [...this.recommendations.values()],
-      alerts: this.alerts,
+      recommendations: [...profiler.records.recommendations.values()],
+      alerts: profiler.records.alerts.slice(),
       levels: this.levels,
       faults: snapshot.faults,
       actions,
