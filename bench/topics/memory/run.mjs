@@ -7,6 +7,7 @@
 // from process to process with the same heap (the C allocator keeps freed pages or not), so the
 // figures are medians over several measuring processes (this file run as a script, `--once`).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { summarize } from '../../lib/stats.mjs';
@@ -31,7 +32,36 @@ function settle() {
     last = used;
   }
   const code = v8.getHeapCodeStatistics();
-  return { ...process.memoryUsage(), code: code.bytecode_and_metadata_size + code.code_and_metadata_size };
+  const v8Pages = v8.getHeapSpaceStatistics().reduce((sum, space) => sum + space.physical_space_size, 0);
+  return { ...process.memoryUsage(), code: code.bytecode_and_metadata_size + code.code_and_metadata_size, v8Pages, ...residentByKind() };
+}
+
+/**
+ * Resident bytes by kind of mapping, from /proc/self/smaps (Linux; NaN elsewhere): the brk heap
+ * (malloc's main arena: ArrayBuffers, native histograms, other C++ allocations), file-backed
+ * pages (the node binary's code and data first touched, shared libraries), and the rest
+ * (anonymous: V8's heap pages, the malloc arenas of V8's background threads, stacks).
+ */
+function residentByKind() {
+  let smaps;
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return { brk: Number.NaN, fileBacked: Number.NaN, anonymous: Number.NaN };
+  }
+  const kb = { brk: 0, fileBacked: 0, anonymous: 0 };
+  /** @type {keyof typeof kb} */
+  let kind = 'anonymous';
+  for (const line of smaps.split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const name = mapping[1] ?? '';
+      kind = name === '[heap]' ? 'brk' : name.startsWith('/') ? 'fileBacked' : 'anonymous';
+      continue;
+    }
+    if (line.startsWith('Rss:')) kb[kind] += Number.parseInt(line.slice(4), 10);
+  }
+  return { brk: kb.brk * 1024, fileBacked: kb.fileBacked * 1024, anonymous: kb.anonymous * 1024 };
 }
 
 /**
@@ -56,6 +86,10 @@ function warmYoungGeneration() {
 const labels = {
   total: 'heap used + external growth',
   rss: 'RSS growth',
+  rssBrk: '  of which brk heap (malloc: ArrayBuffers, native histograms)',
+  rssV8: "  of which V8's heap pages (physical size of its spaces)",
+  rssOther: "  of which other anonymous memory (mostly the malloc arenas of V8's compiler threads)",
+  rssFile: '  of which file-backed (pages of the node binary first touched)',
   store: 'store (profiler.store.bytes)',
   heap: 'heap used growth',
   code: '  of which code (bytecode, compiled)',
@@ -82,7 +116,7 @@ export async function run(ctx, params) {
         : `memory growth after a full ring (${samples} samples, every built-in metric, ${RING_MODULES} modules, a modelled program), after gc`,
       note: `against the same process before the profiler started (our packages imported, the model of the program compiled, young generation warmed); medians of ${processes} processes, ± half the IQR`,
       baseline: 'store',
-      cases: ['total', 'rss', 'store', 'heap', 'code', 'external', 'rest', 'declared', 'declaredRss'],
+      cases: ['total', 'rss', 'rssBrk', 'rssV8', 'rssOther', 'rssFile', 'store', 'heap', 'code', 'external', 'rest', 'declared', 'declaredRss'],
       ...(worst ? {} : { bounds: { total: { value: MEMORY_BOUND_MB }, rss: { value: MEMORY_BOUND_MB } } }),
     },
   ];
@@ -148,6 +182,10 @@ async function measureOnce(workload) {
   const bytes = {
     total: heap + external,
     rss: after.rss - before.rss,
+    rssBrk: after.brk - before.brk,
+    rssV8: after.v8Pages - before.v8Pages,
+    rssOther: after.anonymous - before.anonymous - (after.v8Pages - before.v8Pages),
+    rssFile: after.fileBacked - before.fileBacked,
     store: storeBytes,
     heap,
     code: after.code - before.code,

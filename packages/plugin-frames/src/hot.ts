@@ -2,9 +2,9 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import type { SampleWriter } from '@loadlight/core';
 
 // The hot path. Events bump cumulative totals and one shared latency histogram; each running
-// profiler keeps the totals it last read and its own histogram, so two profilers both see every
-// event and neither one's collect resets the other's. With no profiler running the exported
-// functions return at once: nothing is counted or allocated.
+// profiler keeps the totals it last read and, while others run too, its own histogram, so two
+// profilers both see every event and neither one's collect resets the other's. With no
+// profiler running the exported functions return at once: nothing is counted or allocated.
 
 /**
  * Frame times are recorded as microseconds plus one (`record()` takes integers >= 1), rounded
@@ -63,7 +63,11 @@ const LATENCY_NAMES = ['frames.latency.mean_ms', 'frames.latency.p50_ms', 'frame
 
 /** One running profiler's view: what it last read, and the frame times since its last collect. */
 export class FramesWindow {
-  readonly latency = createLatencyHistogram();
+  /**
+   * Frame times handed on to this window while other windows run too (made then). A window
+   * running alone reads the pending histogram itself: no copy, and no second ~170 KB histogram.
+   */
+  latency: RecordableHistogram | null = null;
   readonly targetFps: number;
   readonly budgetMs: number;
   readonly budgetIndex: number;
@@ -84,7 +88,7 @@ export class FramesWindow {
     const now = performance.now();
     const elapsedMs = now - this.lastAtMs;
     this.lastAtMs = now;
-    drain();
+    const histogram = latencySince(this);
     const analysed = analysedTotal - this.analysedSeen;
     const dropped = droppedTotal - this.droppedSeen;
     const late = lateTotal(this.budgetIndex) - this.lateSeen;
@@ -102,7 +106,8 @@ export class FramesWindow {
     w.set('frames.late.percent', analysed > 0 ? (late / analysed) * 100 : null);
     w.set('frames.dropped.per_minute', perMinute === null ? null : dropped * perMinute);
 
-    const histogram = this.latency;
+    // Alone again with its own histogram read (and emptied below): the pending one serves next.
+    if (windows.size === 1 && histogram === this.latency) this.latency = null;
     if (histogram.count === 0) {
       for (const name of LATENCY_NAMES) w.set(name, null);
       return;
@@ -122,8 +127,19 @@ const windows = new Set<FramesWindow>();
 /** Hands the frame times recorded since the last drain to every open window. */
 function drain(): void {
   if (pendingLatency.count === 0) return;
-  for (const window of windows) window.latency.add(pendingLatency);
+  for (const window of windows) (window.latency ??= createLatencyHistogram()).add(pendingLatency);
   pendingLatency.reset();
+}
+
+/**
+ * The histogram holding a window's frame times since its previous collect, for `collect` to
+ * read and reset: the pending one itself when the window runs alone and holds none of its own,
+ * else its own after a drain (the emptied pending one when nothing was ever handed on to it).
+ */
+function latencySince(window: FramesWindow): RecordableHistogram {
+  if (windows.size === 1 && windows.has(window) && (window.latency === null || window.latency.count === 0)) return pendingLatency;
+  drain();
+  return window.latency ?? pendingLatency;
 }
 
 /** Starts counting for one profiler; the hot path switches on with the first window. */
@@ -139,7 +155,7 @@ export function openWindow(targetFps: number): FramesWindow {
 export function closeWindow(window: FramesWindow): void {
   drain();
   windows.delete(window);
-  window.latency.reset();
+  window.latency = null;
   if (windows.size === 0) clearBudgets();
   switchHotPath();
 }

@@ -18,6 +18,23 @@ export interface RecorderNeeds {
   memoryReadIntervalMs: number;
 }
 
+/**
+ * Zeroed latency arrays (see latency.ts) not in use: a pending epoch holds one only from the
+ * drain to its write, so that an idle module costs one array (its slot's), not two. At most
+ * `MAX_SPARE` are kept; more busy modules in one tick allocate the rest.
+ */
+const spare: Uint32Array[] = [];
+export const MAX_SPARE = 64;
+
+function zeroedBuckets(): Uint32Array {
+  return spare.pop() ?? new Uint32Array(BUCKETS);
+}
+
+/** For tests: how many zeroed arrays wait for reuse. */
+export function spareBuckets(): number {
+  return spare.length;
+}
+
 /** One module's events since a plugin instance's previous collect. */
 export class Pending {
   calls = 0;
@@ -29,6 +46,7 @@ export class Pending {
   cpuSampledMs = 0;
   cpuPreciseMs = 0;
   cpuWorkerMs = 0;
+  /** Latency counts of the calls since the previous collect: only while there are some. */
   buckets: Uint32Array | null = null;
 
   /** Adds a module's epoch; with `only` (a single instance running) its latency counts are taken over, not copied. */
@@ -40,13 +58,12 @@ export class Pending {
     this.cpuPreciseMs += slot.cpuPreciseMs;
     this.cpuWorkerMs += slot.cpuWorkerMs;
     if (slot.calls > 0) {
-      if (only && this.calls === 0 && this.buckets) {
-        // Hand the slot our zeroed array and keep its counts: no copy.
-        const counts = slot.buckets;
-        slot.buckets = this.buckets;
-        this.buckets = counts;
+      if (only && this.calls === 0 && this.buckets === null) {
+        // Take the slot's counts and hand it a zeroed array: no copy.
+        this.buckets = slot.buckets;
+        slot.buckets = zeroedBuckets();
       } else {
-        const into = (this.buckets ??= new Uint32Array(BUCKETS));
+        const into = (this.buckets ??= zeroedBuckets());
         const from = slot.buckets;
         // Exact extremes bound the buckets that hold anything.
         const last = bucketOf(slot.maxMs * 1e6);
@@ -59,7 +76,11 @@ export class Pending {
   }
 
   reset(): void {
-    if (this.calls > 0 && this.buckets) this.buckets.fill(0, bucketOf(this.minMs * 1e6), bucketOf(this.maxMs * 1e6) + 1);
+    if (this.buckets) {
+      if (this.calls > 0) this.buckets.fill(0, bucketOf(this.minMs * 1e6), bucketOf(this.maxMs * 1e6) + 1);
+      if (spare.length < MAX_SPARE) spare.push(this.buckets);
+      this.buckets = null;
+    }
     this.calls = 0;
     this.errors = 0;
     this.totalMs = 0;

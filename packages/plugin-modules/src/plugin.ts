@@ -291,10 +291,12 @@ class Recorder implements RecorderLink {
     if (this.refused.has(slot)) return;
     const fields = slot.kind === 'code' ? MODULE_METRICS : WORKER_METRICS;
     const names: Record<string, string> = {};
+    // One frozen copy of the tags for the module's metrics (not one array per metric).
+    const tags = Object.freeze([...slot.tags]) as string[];
     try {
       for (const [field, declaration] of Object.entries(fields)) {
         const name = `module.${slot.name}.${field}`;
-        this.profiler.declareMetric(name, { ...declaration, module: { name: slot.name, field, tags: [...slot.tags] } }, PLUGIN_NAME);
+        this.profiler.declareMetric(name, { ...declaration, module: { name: slot.name, field, tags } }, PLUGIN_NAME);
         names[field] = name;
       }
     } catch (error) {

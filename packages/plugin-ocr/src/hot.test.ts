@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { SampleWriter } from '@loadlight/core';
+import { closeWindow, openWindow, recordOcrCall } from './hot.js';
+
+/** One collect of a window: the values it wrote, by name. */
+function collect(window: ReturnType<typeof openWindow>): Record<string, number | null> {
+  const values: Record<string, number | null> = {};
+  const w: SampleWriter = { t: Date.now(), set: (name, value) => void (values[name] = value) };
+  window.collect(w);
+  return values;
+}
+
+describe('OCR latency histograms per window', () => {
+  it('a window running alone holds no histogram of its own; beside another it gets one, and drops it once alone and read', () => {
+    const a = openWindow();
+    try {
+      recordOcrCall(10, null, false);
+      recordOcrCall(30, null, false);
+      expect(a.latency).toBeNull();
+      const first = collect(a);
+      expect(first['ocr.calls.count']).toBe(2);
+      expect(first['ocr.latency.max_ms']).toBeCloseTo(30, 1);
+      expect(first['ocr.latency.p50_ms']).toBeCloseTo(10, 1);
+      expect(a.latency).toBeNull();
+      // Read and reset: the next tick has no latencies.
+      expect(collect(a)['ocr.latency.p50_ms']).toBeNull();
+
+      recordOcrCall(50, null, false); // before b opens: a's alone
+      const b = openWindow();
+      try {
+        expect(a.latency?.count).toBe(1);
+        recordOcrCall(70, null, false);
+        const ofB = collect(b);
+        expect(ofB['ocr.calls.count']).toBe(1);
+        expect(ofB['ocr.latency.max_ms']).toBeCloseTo(70, 1);
+        expect(b.latency).not.toBeNull();
+        recordOcrCall(90, null, false);
+      } finally {
+        closeWindow(b);
+      }
+      expect(b.latency).toBeNull();
+      // a saw all three (50 before b, 70 and 90 while b ran), through its own histogram.
+      const ofA = collect(a);
+      expect(ofA['ocr.calls.count']).toBe(3);
+      expect(ofA['ocr.latency.p50_ms']).toBeCloseTo(70, 1);
+      expect(ofA['ocr.latency.max_ms']).toBeCloseTo(90, 1);
+      expect(a.latency).toBeNull();
+      recordOcrCall(20, null, false);
+      expect(collect(a)['ocr.latency.max_ms']).toBeCloseTo(20, 1);
+    } finally {
+      closeWindow(a);
+    }
+  });
+});
