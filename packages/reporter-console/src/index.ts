@@ -4,9 +4,9 @@ import { cursorUp, ERASE_DOWN, ERASE_LINE, HIDE_CURSOR, SHOW_CURSOR } from './an
 import { isLiveTerminal, resolveColor } from './color.js';
 import { RENDER_DEFAULTS, renderFrame, renderLine, renderSummary } from './render.js';
 
-export { renderFrame, renderLine, renderSummary, levelBadge, type RenderOptions } from './render.js';
+export { renderFrame, renderLine, renderSummary, levelBadge, levelStyle, severityBadge, priorityBadge, type RenderOptions } from './render.js';
 export { resolveColor, isLiveTerminal, type ColorEnv } from './color.js';
-export { stripAnsi, truncate, visibleWidth } from './ansi.js';
+export { palette, stripAnsi, truncate, visibleWidth, type Palette, type Style } from './ansi.js';
 export { formatValue, formatDuration } from './format.js';
 
 /** Anything with `write`; `isTTY`, `columns` and `rows` are read when present, as on a tty.WriteStream. */

@@ -82,7 +82,8 @@ function pad(text: string, width: number): string {
   return missing > 0 ? text + ' '.repeat(missing) : text;
 }
 
-function levelStyle(p: Palette, level: LoadLevel): (text: string) => string {
+/** The style of a load level's colour. */
+export function levelStyle(p: Palette, level: LoadLevel): (text: string) => string {
   return level === 'red' ? p.red : level === 'yellow' ? p.yellow : p.green;
 }
 
@@ -92,11 +93,13 @@ export function levelBadge(level: LoadLevel | null, color: boolean): string {
   return levelStyle(palette(color), level)(level);
 }
 
-function severityBadge(p: Palette, severity: ActiveAlert['severity']): string {
+/** An alert severity word in its colour (critical red, warning yellow, info cyan). */
+export function severityBadge(p: Palette, severity: ActiveAlert['severity']): string {
   return (severity === 'critical' ? p.red : severity === 'warning' ? p.yellow : p.cyan)(severity);
 }
 
-function priorityBadge(p: Palette, priority: Priority): string {
+/** A recommendation priority word in its colour (high red, medium yellow, low dim). */
+export function priorityBadge(p: Palette, priority: Priority): string {
   return (priority === 'high' ? p.red : priority === 'medium' ? p.yellow : p.dim)(priority);
 }
 

@@ -1,5 +1,5 @@
 import type { LoadLevel } from '@loadlight/core';
-import { visibleWidth } from '@loadlight/reporter-console';
+import { levelStyle, palette, priorityBadge, severityBadge, visibleWidth, type Palette } from '@loadlight/reporter-console';
 import { clock, duration, offset, plain, preview, recoveredNote, span, value } from './format.js';
 import { METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type Report } from './model.js';
 
@@ -9,23 +9,10 @@ export interface TextOptions {
   all: boolean;
 }
 
-const ESC = '\u001b[';
-const style = (open: number, close: number) => (on: boolean, text: string) => (on ? `${ESC}${open}m${text}${ESC}${close}m` : text);
-const bold = style(1, 22);
-const dim = style(2, 22);
-const COLORS = { red: style(31, 39), yellow: style(33, 39), green: style(32, 39), cyan: style(36, 39) };
-
-function light(level: LoadLevel | null, color: boolean): string {
+/** A load level as a coloured light (`● red`), or the plain word without colour. */
+function light(p: Palette, level: LoadLevel | null): string {
   if (level === null) return '-';
-  return color ? COLORS[level](true, `● ${level}`) : level;
-}
-
-function severity(s: 'info' | 'warning' | 'critical', color: boolean): string {
-  return (s === 'critical' ? COLORS.red : s === 'warning' ? COLORS.yellow : COLORS.cyan)(color, s);
-}
-
-function priority(p: string, color: boolean): string {
-  return p === 'high' ? COLORS.red(color, p) : p === 'medium' ? COLORS.yellow(color, p) : dim(color, p);
+  return p.enabled ? levelStyle(p, level)(`● ${level}`) : level;
 }
 
 /** Columns padded to their widest cell (escape sequences take no room); numbers right-aligned. */
@@ -48,12 +35,12 @@ function table(rows: string[][], right: Set<number>, indent = '  '): string[] {
 /** The terminal summary of a session. */
 export function renderText(report: Report, options: TextOptions): string {
   const { session } = report;
-  const c = options.color;
+  const p = palette(options.color);
   const out: string[] = [];
   const heading = (text: string) => {
-    out.push('', bold(c, text));
+    out.push('', p.bold(text));
   };
-  out.push(`${bold(c, 'loadlight report')}  ${plain(session.sessionId)}  ${dim(c, plain(report.file))}`);
+  out.push(`${p.bold('loadlight report')}  ${plain(session.sessionId)}  ${p.dim(plain(report.file))}`);
   out.push(
     `  ${clock(report.start)}, ran ${duration(session.durationMs)}, ${report.samples} samples every ${duration(session.config.sampleIntervalMs)}` +
       (report.ringFull ? ` (ring of ${session.config.maxSamples} full: the oldest samples were dropped)` : ''),
@@ -62,28 +49,28 @@ export function renderText(report: Report, options: TextOptions): string {
     `  ${plain(session.host.hostname)} (${plain(session.host.platform)} ${plain(session.host.arch)}, ${session.host.cpus} CPUs, ` +
       `${value(session.host.totalMemoryMb, 'mb')}), Node ${plain(session.node)}, pid ${session.pid}`,
   );
-  if (session.recovered) out.push(`  ${COLORS.yellow(c, 'recovered')} ${recoveredNote(session.recovered)}`);
-  out.push(`  load: process ${light(report.processLevel, c)}${report.systemLevel ? `, system ${light(report.systemLevel, c)}` : ''}`);
+  if (session.recovered) out.push(`  ${p.yellow('recovered')} ${recoveredNote(session.recovered)}`);
+  out.push(`  load: process ${light(p, report.processLevel)}${report.systemLevel ? `, system ${light(p, report.systemLevel)}` : ''}`);
 
   heading(report.moduleCount > report.modules.length ? `Modules by CPU (top ${report.modules.length} of ${report.moduleCount})` : `Modules by CPU (${report.moduleCount})`);
   if (report.modules.length === 0) {
     out.push('  no modules profiled');
   } else {
-    const rows = [MODULE_COLUMNS.map((h) => dim(c, h.toUpperCase()))];
-    for (const m of report.modules) rows.push([light(m.level, c), plain(m.name, 60), ...moduleCells(m)]);
+    const rows = [MODULE_COLUMNS.map((h) => p.dim(h.toUpperCase()))];
+    for (const m of report.modules) rows.push([light(p, m.level), plain(m.name, 60), ...moduleCells(m)]);
     out.push(...table(rows, MODULE_NUMERIC));
   }
 
   const { listed, moduleMetrics } = metricsToList(report, options.all);
   heading(`Metrics (${listed.length})`);
-  if (!options.all && moduleMetrics > 0) out.push(dim(c, `  ${moduleMetrics} per-module metrics are summed up in the module table; --all lists them`));
+  if (!options.all && moduleMetrics > 0) out.push(p.dim(`  ${moduleMetrics} per-module metrics are summed up in the module table; --all lists them`));
   if (listed.length === 0) {
     out.push('  no metrics');
   } else {
-    const rows = [METRIC_COLUMNS.map((h) => dim(c, h.toUpperCase()))];
+    const rows = [METRIC_COLUMNS.map((h) => p.dim(h.toUpperCase()))];
     for (const m of listed) {
       const { cells, note } = metricCells(m, (reason) => plain(reason, 100));
-      if (note) cells[3] = dim(c, cells[3]!);
+      if (note) cells[3] = p.dim(cells[3]!);
       rows.push([plain(m.name, 80), ...cells]);
     }
     out.push(...table(rows, METRIC_NUMERIC));
@@ -93,38 +80,38 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.recommendations.length === 0) out.push('  none');
   for (const r of report.recommendations) {
     const seen = `${r.count} ${r.count === 1 ? 'time' : 'times'}, ${span(Date.parse(r.firstSeen), Date.parse(r.lastSeen), report.start)}`;
-    out.push(`  ${priority(r.priority, c)}  ${bold(c, plain(r.id, 100))}${r.module ? ` (${plain(r.module, 60)})` : ''}  ${dim(c, seen)}`);
+    out.push(`  ${priorityBadge(p, r.priority)}  ${p.bold(plain(r.id, 100))}${r.module ? ` (${plain(r.module, 60)})` : ''}  ${p.dim(seen)}`);
     out.push(`    ${plain(r.message, 1000)}`);
-    if (r.action) out.push(`    ${dim(c, `action: ${plain(r.action, 100)}`)}`);
+    if (r.action) out.push(`    ${p.dim(`action: ${plain(r.action, 100)}`)}`);
   }
 
   heading(`Alerts (${report.alerts.length} fired)`);
   if (report.alerts.length === 0) out.push('  none fired');
   for (const a of report.alerts) {
     const resolved = a.resolvedAt === null ? 'still firing at the end' : `resolved ${offset(a.resolvedAt, report.start)}`;
-    out.push(`  ${severity(a.severity, c)}  ${bold(c, plain(a.id, 100))}${a.module ? ` (${plain(a.module, 60)})` : ''}  fired ${offset(a.firedAt!, report.start)}, ${resolved}`);
+    out.push(`  ${severityBadge(p, a.severity)}  ${p.bold(plain(a.id, 100))}${a.module ? ` (${plain(a.module, 60)})` : ''}  fired ${offset(a.firedAt!, report.start)}, ${resolved}`);
     out.push(`    ${plain(a.message, 1000)}`);
   }
   if (report.pendingOnly.length > 0) {
-    out.push(dim(c, `  pending but never fired: ${[...new Set(report.pendingOnly.map((a) => plain(a.id, 100)))].join(', ')}`));
+    out.push(p.dim(`  pending but never fired: ${[...new Set(report.pendingOnly.map((a) => plain(a.id, 100)))].join(', ')}`));
   }
 
   heading(`Actions (${report.actions.length})`);
   if (report.actions.length === 0) out.push('  none run');
   for (const a of report.actions) {
-    const outcome = a.ok ? COLORS.green(c, 'ok') : COLORS.red(c, `failed: ${plain(a.error ?? 'error', 200)}`);
+    const outcome = a.ok ? p.green('ok') : p.red(`failed: ${plain(a.error ?? 'error', 200)}`);
     const result = preview(a.result);
     out.push(
-      `  ${offset(Date.parse(a.at), report.start)}  ${bold(c, plain(a.id, 100))} from ${plain(a.source, 40)}: ${outcome} in ${value(a.durationMs, 'ms')}` +
+      `  ${offset(Date.parse(a.at), report.start)}  ${p.bold(plain(a.id, 100))} from ${plain(a.source, 40)}: ${outcome} in ${value(a.durationMs, 'ms')}` +
         (a.recommendation ? `, for ${plain(a.recommendation, 100)}` : '') +
-        (result ? dim(c, ` -> ${result}`) : ''),
+        (result ? p.dim(` -> ${result}`) : ''),
     );
   }
 
   if (report.faults.length > 0) {
     heading(`Faults (${report.faults.length})`);
     for (const f of report.faults) {
-      out.push(`  ${COLORS.red(c, plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)}${f.disabledAt !== undefined ? `; disabled at ${offset(f.disabledAt, report.start)}` : ''})`);
+      out.push(`  ${p.red(plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)}${f.disabledAt !== undefined ? `; disabled at ${offset(f.disabledAt, report.start)}` : ''})`);
     }
   }
 
