@@ -129,6 +129,15 @@ describe('sessionJsonChunks', () => {
     }
   });
 
+  it('... for the numbers around the limits of its fast paths, in every series form', () => {
+    const edges = [0, -0, 7, 10, 99, 100, 999_999_999, 1e9, 1e9 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 1764000000000, 2 ** 53, 1e15, 1e21];
+    const decimals = [0.5, 0.000001, 0.1, 0.100001, 12.345, 999_999_999.999999, 999_999_999.5, 1e9 + 0.5, 1 / 3, 1e-7, 0.1 + 0.2, 5e-324, NaN, Infinity];
+    const numbers = [...edges, ...decimals].flatMap((v) => [v, -v]);
+    const withNulls = numbers.flatMap((v, i) => (i % 5 === 0 ? [null, v] : [v]));
+    const profile = { samples: { t: numbers, values: { 'a.dense': numbers, 'a.nulls': withNulls, 'a.sparse': { at: numbers.map((_, i) => i), v: numbers }, 'a.runs': { runs: numbers.map(() => 3), v: withNulls } } } };
+    for (const pretty of [false, true]) expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+  });
+
   it('hands out chunks of about a megabyte, not one string of the whole file', () => {
     const long = Array.from({ length: 3600 }, (_, i) => i / 1000);
     const profile = { samples: { t: long, values: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`m.v${i}`, long])) } };

@@ -179,6 +179,9 @@ function stringifyAt(value: unknown, gap: string, indent: string): string | unde
   return gap === '' || indent === '' || text === undefined ? text : text.replaceAll('\n', `\n${indent}`);
 }
 
+/** How a walked member is written: by a generator (chunks handed out as they fill) or at once. */
+type Walker = Generator<Uint8Array> | (() => void);
+
 class SessionSerializer {
   private readonly out = new ChunkWriter();
   private readonly gap: string;
@@ -201,13 +204,13 @@ class SessionSerializer {
     yield* this.object(document, '', (key, value, indent) => {
       if (key === 'samples' && isPlainObject(value)) {
         return this.object(value, indent, (part, inner, innerIndent) => {
-          if (part === 't' && Array.isArray(inner)) return this.series(inner, innerIndent);
+          if (part === 't' && Array.isArray(inner)) return () => this.series(inner, innerIndent);
           if (part === 'values' && isPlainObject(inner)) {
             return this.object(inner, innerIndent, (_name, series, seriesIndent) => {
-              if (Array.isArray(series)) return this.series(series, seriesIndent);
+              if (Array.isArray(series)) return () => this.series(series, seriesIndent);
               // A sparse series: its arrays (`at`, `v`) walked, anything else stringified.
               if (isPlainObject(series)) {
-                return this.object(series, seriesIndent, (_key, member, memberIndent) => (Array.isArray(member) ? this.series(member, memberIndent) : undefined));
+                return this.object(series, seriesIndent, (_key, member, memberIndent) => (Array.isArray(member) ? () => this.series(member, memberIndent) : undefined));
               }
               return undefined;
             });
@@ -224,14 +227,14 @@ class SessionSerializer {
 
   /**
    * Writes a plain object member by member, as JSON.stringify does (keys in `Object.keys`
-   * order, members whose value JSON cannot hold left out). `walk` writes a member itself (a
-   * generator, so that chunks are handed out as they fill) or returns undefined to leave it to
-   * JSON.stringify.
+   * order, members whose value JSON cannot hold left out). `walk` says how to write a member
+   * itself (a generator, so that chunks are handed out as they fill, or a function writing it at
+   * once) or returns undefined to leave it to JSON.stringify.
    */
   private *object(
     value: Record<string, unknown>,
     indent: string,
-    walk: (key: string, member: unknown, indent: string) => Generator<Uint8Array> | undefined,
+    walk: (key: string, member: unknown, indent: string) => Walker | undefined,
   ): Generator<Uint8Array> {
     const out = this.out;
     const inner = indent + this.gap;
@@ -253,6 +256,7 @@ class SessionSerializer {
       out.text(JSON.stringify(key));
       out.ascii(colon);
       if (text !== undefined) out.text(text);
+      else if (typeof walker === 'function') walker();
       else yield* walker!;
       if (out.ready.length > 0) yield* out.ready.splice(0);
     }
@@ -261,7 +265,7 @@ class SessionSerializer {
   }
 
   /** Writes an array of numbers and nulls; leaves any other array, or the rest of a slow one, to JSON.stringify. */
-  private *series(values: unknown[], indent: string): Generator<Uint8Array> {
+  private series(values: unknown[], indent: string): void {
     const out = this.out;
     const n = values.length;
     if (n === 0) {
@@ -279,7 +283,14 @@ class SessionSerializer {
       for (let c = 0; c < inner.length; c++) buf[pos++] = 32;
     }
     let slow = 0;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (;;) {
+      if (this.gap === '') {
+        // The common elements (null, whole numbers, short decimals) in one tight loop.
+        pos = compactStretch(buf, pos, values, i, n);
+        i = stretchEnd;
+        if (i === n) break;
+      }
       if (i > 0) {
         buf[pos++] = COMMA;
         for (let c = 1; c < separator.length; c++) buf[pos++] = separator.charCodeAt(c);
@@ -291,36 +302,35 @@ class SessionSerializer {
         buf[pos + 2] = NULL[2];
         buf[pos + 3] = NULL[3];
         pos += 4;
-        continue;
-      }
-      if (typeof v !== 'number') {
+      } else if (typeof v !== 'number') {
         // Not a number: JSON.stringify writes the whole array (toJSON keys, holes and all).
         out.pos = start;
         out.text(stringifyAt(values, this.gap, indent)!);
         return;
-      }
-      const next = formatNumber(buf, pos, v);
-      if (next >= 0) {
-        pos = next;
-        continue;
-      }
-      if (++slow >= SLOW_MIN && slow * 2 > i) {
-        // Mostly slow numbers so far: JSON.stringify writes the rest. Its text is '[' followed
-        // by the same elements and closing as the rest of this array.
-        const rest = stringifyAt(values.slice(i), this.gap, indent)!;
-        if (i === 0) {
-          out.pos = start;
-          out.text(rest);
+      } else {
+        const next = formatNumber(buf, pos, v);
+        if (next >= 0) {
+          pos = next;
+        } else if (++slow >= SLOW_MIN && slow * 2 > i) {
+          // Mostly slow numbers so far: JSON.stringify writes the rest. Its text is '[' followed
+          // by the same elements and closing as the rest of this array.
+          const rest = stringifyAt(values.slice(i), this.gap, indent)!;
+          if (i === 0) {
+            out.pos = start;
+            out.text(rest);
+          } else {
+            // Back to just after element i - 1; the rest's '[' becomes the ',' between them.
+            out.pos = pos - separator.length;
+            out.ascii(',');
+            out.text(rest.slice(1));
+          }
+          return;
         } else {
-          // Back to just after element i - 1; the rest's '[' becomes the ',' between them.
-          out.pos = pos - separator.length;
-          out.ascii(',');
-          out.text(rest.slice(1));
+          const text = Number.isFinite(v) ? String(v) : 'null';
+          for (let c = 0; c < text.length; c++) buf[pos++] = text.charCodeAt(c);
         }
-        return;
       }
-      const text = Number.isFinite(v) ? String(v) : 'null';
-      for (let c = 0; c < text.length; c++) buf[pos++] = text.charCodeAt(c);
+      if (++i === n) break;
     }
     if (this.gap !== '') {
       buf[pos++] = NEWLINE;
@@ -329,6 +339,93 @@ class SessionSerializer {
     buf[pos++] = 93; // ']'
     out.pos = pos;
   }
+}
+
+/** Where the last `compactStretch` stopped: the index of the element it left, or the length. */
+let stretchEnd = 0;
+
+/**
+ * Writes elements `values[i..n)` of a compact series at `pos` (each after a comma, but the
+ * array's first) while they are null or numbers `formatNumber` takes; stops before the first
+ * other one, with nothing of it written. Returns the new position; `stretchEnd` is where it stopped.
+ * A plain function with `formatNumber`'s common case written out: the elements are most of
+ * the file, and a call per element (its number boxed) would cost more than the writing.
+ */
+function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: number, n: number): number {
+  for (; i < n; i++) {
+    const before = pos;
+    if (i > 0) buf[pos++] = COMMA;
+    const v = values[i];
+    if (v === null) {
+      buf[pos] = 110;
+      buf[pos + 1] = 117;
+      buf[pos + 2] = 108;
+      buf[pos + 3] = 108;
+      pos += 4;
+      continue;
+    }
+    if (typeof v !== 'number') {
+      stretchEnd = i;
+      return before;
+    }
+    let w = v | 0;
+    if (w === v && w >= 0 && w < 1e9) {
+      // A whole number (-0 too, written 0 as JSON writes it).
+      const length = w < 10 ? 1 : w < 100 ? 2 : w < 1e3 ? 3 : w < 1e4 ? 4 : w < 1e5 ? 5 : w < 1e6 ? 6 : w < 1e7 ? 7 : w < 1e8 ? 8 : 9;
+      let at = pos + length;
+      do {
+        const q = (w / 10) | 0;
+        buf[--at] = 48 + w - q * 10;
+        w = q;
+      } while (w !== 0);
+      pos += length;
+      continue;
+    }
+    // |v| < 1e9 at up to six decimals: `formatNumber`'s reasoning, its whole part an int32.
+    const x = v < 0 ? -v : v;
+    if (x < 1e9) {
+      const k = Math.round(x * 1e6);
+      if (k / 1e6 === x) {
+        if (v < 0) buf[pos++] = 45; // '-' (-0 is written 0, as JSON writes it)
+        let whole = Math.floor(x) | 0;
+        const length = whole < 10 ? 1 : whole < 100 ? 2 : whole < 1e3 ? 3 : whole < 1e4 ? 4 : whole < 1e5 ? 5 : whole < 1e6 ? 6 : whole < 1e7 ? 7 : whole < 1e8 ? 8 : 9;
+        let fraction = (k - whole * 1e6) | 0;
+        let at = pos + length;
+        do {
+          const q = (whole / 10) | 0;
+          buf[--at] = 48 + whole - q * 10;
+          whole = q;
+        } while (whole !== 0);
+        pos += length;
+        if (fraction === 0) continue;
+        buf[pos++] = 46; // '.'
+        let digits = 6;
+        let q = (fraction / 10) | 0;
+        while (fraction === q * 10) {
+          fraction = q;
+          q = (fraction / 10) | 0;
+          digits--;
+        }
+        at = pos + digits;
+        for (;;) {
+          buf[--at] = 48 + fraction - q * 10;
+          if (at === pos) break;
+          fraction = q;
+          q = (fraction / 10) | 0;
+        }
+        pos += digits;
+        continue;
+      }
+    }
+    const next = formatNumber(buf, pos, v);
+    if (next < 0) {
+      stretchEnd = i;
+      return before;
+    }
+    pos = next;
+  }
+  stretchEnd = n;
+  return pos;
 }
 
 /**
