@@ -422,14 +422,20 @@ export class FactPlan {
       if (planned.whole !== undefined) return;
       const source = plan(node, path);
       if (source === 'whole') planned.whole = node;
-      else if (source !== null && !planned.byPath.has(path!)) {
+      else if (source !== null) {
         const read = { id: ids++, segments: path!.slice(2).split('.'), source } as PlannedRead;
         read.cover = read;
         planned.reads.push(read);
         planned.byPath.set(path!, read);
       }
     };
+    // Each distinct read once (rules read the same paths many times): a repeat is skipped here,
+    // before `plan()` resolves its path, so `add()` never sees one path twice.
+    const seen = new Set<string>();
     for (const { fact, path } of reads) {
+      const key = `${fact}\u0000${path ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       if (fact === 'module') {
         for (const [name, module] of this.modules) add(module.planned, template.modules.get(name), path);
       } else {

@@ -5,6 +5,8 @@ import type { Evaluation } from '../types.js';
 import { RulesStage } from './stage.js';
 import {
   ALL_STANDARD_METRICS,
+  MODULE_FIELD_UNITS,
+  OCR_METRICS,
   SYSTEM_METRICS,
   T0,
   commit,
@@ -631,13 +633,12 @@ describe('the stage', () => {
     const twin = new RulesStage({ files, windowSeconds: 60, store, watch: false });
     await twin.load();
     for (let k = 1; k <= 3; k++) commit(store, T0 + k * 1000, { 'process.cpu.percent': 90, 'system.memory.used_percent': 95, 'module.a.cpu_percent': 30 });
-    // the first evaluation of a shape replays json-rules-engine's order: it waits on promises
+    // load() learnt the order of the evaluations' shape: the first answers at once
     const first = stage.evaluateSoon(T0 + 1000);
-    expect(first).toBeInstanceOf(Promise);
-    await first;
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toEqual(await twin.evaluate(T0 + 1000));
     const sync = stage.evaluateSoon(T0 + 2000);
     expect(sync).not.toBeInstanceOf(Promise);
-    await twin.evaluate(T0 + 1000);
     expect(sync).toEqual(await twin.evaluate(T0 + 2000));
     // behind an evaluation in flight, it waits: alert state advances one evaluation at a time
     const pending = stage.evaluate(T0 + 3000);
@@ -677,6 +678,45 @@ describe('the stage', () => {
   it('evaluate() before load() is a clear error', async () => {
     const stage = new RulesStage({ files: [], windowSeconds: 60, store: makeStore(), watch: false });
     await expect(stage.evaluate(T0)).rejects.toMatchObject({ code: 'PROFILER_STATE' });
+  });
+
+  it('evaluations are refused until load() resolves, its load-time runs included', async () => {
+    const store = makeStore(ALL_STANDARD_METRICS);
+    commit(store, T0 + 1000, { 'process.cpu.percent': 30 });
+    const stage = new RulesStage({ files: [defaultRuleFile('load-levels'), defaultRuleFile('alerts')], windowSeconds: 60, store, watch: false });
+    let loaded = false;
+    // Evaluations attempted between the steps of load(): each time load() reads the catalogue,
+    // a chain of attempts starts, one per microtask, alongside the load-time runs.
+    const attempts: string[] = [];
+    let attempting = false;
+    const attempt = (left: number) => {
+      if (loaded || left === 0) return;
+      attempting = true;
+      try {
+        // orders learnt so far: 2 once both load-time runs are done
+        const learnt = stage.debug.ordersComputed;
+        const evaluation = stage.evaluateSoon(T0 + 1000);
+        attempts.push(`ran after ${learnt} orders${evaluation instanceof Promise ? ', waiting' : ''}`);
+        if (evaluation instanceof Promise) evaluation.catch(() => {});
+      } catch (error) {
+        attempts.push((error as { code?: string }).code ?? String(error));
+      } finally {
+        attempting = false;
+      }
+      queueMicrotask(() => attempt(left - 1));
+    };
+    const catalogue = store.catalogue.bind(store);
+    store.catalogue = () => {
+      if (!attempting) queueMicrotask(() => attempt(200));
+      return catalogue();
+    };
+    await stage.load();
+    loaded = true;
+    // refused while loading; an attempt queued as load() returned runs on the orders learnt at load
+    expect(attempts.filter((a) => a === 'PROFILER_STATE').length).toBeGreaterThan(2);
+    expect(attempts.filter((a) => a !== 'PROFILER_STATE' && a !== 'ran after 2 orders')).toEqual([]);
+    expect(stage.debug.ordersComputed).toBe(2);
+    expect(stage.evaluateSoon(T0 + 1000)).not.toBeInstanceOf(Promise);
   });
 });
 
@@ -723,5 +763,138 @@ describe('debug', () => {
     expect(debug.last).toEqual({ windows: expect.any(Number), metrics: store.metricCount, runs: 3 });
     expect(debug.last!.windows).toBeGreaterThan(0);
     expect(debug.last!.windows).toBeLessThan(store.metricCount);
+  });
+});
+
+describe('compiled at load', () => {
+  const files = [defaultRuleFile('load-levels'), defaultRuleFile('recommendations'), defaultRuleFile('alerts')];
+  const ALL_MODULE_FIELDS = Object.keys(MODULE_FIELD_UNITS);
+
+  it('compiles the module rules ahead: modules declared later need no new program, and give json-rules-engine\'s answers', async () => {
+    const store = makeStore(ALL_STANDARD_METRICS);
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+    const reference = new RulesStage({ files, windowSeconds: 60, store, watch: false, engine: 'json-rules-engine' });
+    await stage.load();
+    await reference.load();
+    // the global program's order and the module program's, learnt at load
+    expect(stage.debug.ordersComputed).toBe(2);
+    commit(store, T0 + 1000, { 'process.cpu.percent': 30, 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 80 });
+    const before = stage.evaluateSoon(T0 + 1000);
+    expect(before).not.toBeInstanceOf(Promise);
+    expect(before).toStrictEqual(await reference.evaluate(T0 + 1000));
+    // the modules arrive (as plugin-modules declares them: every field)
+    declareModule(store, { name: 'ocr', tags: ['ocr'], fields: ALL_MODULE_FIELDS });
+    declareModule(store, { name: 'cap', tags: ['verbose'], fields: ALL_MODULE_FIELDS });
+    commit(store, T0 + 2000, { 'module.ocr.cpu_percent': 40, 'module.cap.cpu_percent': 20, 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 80 });
+    const after = stage.evaluateSoon(T0 + 2000);
+    expect(after).not.toBeInstanceOf(Promise);
+    const expected = await reference.evaluate(T0 + 2000);
+    expect(after).toStrictEqual(expected);
+    expect(expected.recommendations.map((r) => [r.id, r.module])).toEqual([
+      ['ocr.reduce-frequency', 'ocr'],
+      ['capture.disable-verbose', 'cap'],
+    ]);
+    expect(stage.debug.ordersComputed).toBe(2);
+  });
+
+  it('compiles anew when the metrics declared later make other rules active, with the same answers', async () => {
+    const store = makeStore(SYSTEM_METRICS);
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: false });
+    const reference = new RulesStage({ files, windowSeconds: 60, store, watch: false, engine: 'json-rules-engine' });
+    await stage.load();
+    await reference.load();
+    const ordersAtLoad = stage.debug.ordersComputed;
+    // plugin-ocr's metrics (its rules become active) and modules with fewer fields than anticipated
+    for (const [name, declaration] of Object.entries(OCR_METRICS)) store.declare({ name, plugin: 'ocr', ...declaration });
+    declareModule(store, { name: 'ocr', tags: ['ocr'], fields: ['cpu_percent'] });
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 40, 'ocr.calls.per_minute': 300, 'ocr.unchanged.percent': 80 });
+    const first = stage.evaluateSoon(T0 + 1000);
+    // a shape not seen yet: its order is replayed, on promises
+    expect(first).toBeInstanceOf(Promise);
+    const expected = await reference.evaluate(T0 + 1000);
+    expect(await first).toStrictEqual(expected);
+    expect(expected.recommendations.map((r) => r.id)).toContain('ocr.reduce-frequency');
+    expect(stage.debug.ordersComputed).toBeGreaterThan(ordersAtLoad);
+    commit(store, T0 + 2000, { 'module.ocr.cpu_percent': 10 });
+    const next = stage.evaluateSoon(T0 + 2000);
+    expect(next).not.toBeInstanceOf(Promise);
+    expect(next).toStrictEqual(await reference.evaluate(T0 + 2000));
+  });
+});
+
+describe('compiled at load, then edited', () => {
+  /** One per-module recommendation: a module above `threshold` % CPU. */
+  const moduleRules = (threshold: number, suffix: string) =>
+    JSON.stringify({
+      rules: [
+        {
+          name: 'module-busy',
+          description: 'a module burns CPU',
+          conditions: { all: [{ fact: 'module', path: '$.cpu_percent', operator: 'greaterThan', value: threshold }] },
+          event: { type: 'recommendation', params: { id: 'module.busy', priority: 'medium', message: `{{module.name}} at {{module.cpu_percent}}%${suffix}` } },
+        },
+      ],
+    });
+
+  it('a per-module rule edited before the modules appear: the program compiled ahead for the old rule is dropped, the edited rule runs', async () => {
+    const file = join(tempDir(), 'module-rules.json');
+    writeFileSync(file, moduleRules(50, ''));
+    const files = [defaultRuleFile('load-levels'), file];
+    const store = makeStore(SYSTEM_METRICS);
+    const stage = new RulesStage({ files, windowSeconds: 60, store, watch: true });
+    const reference = new RulesStage({ files, windowSeconds: 60, store, watch: true, engine: 'json-rules-engine' });
+    await stage.load();
+    await reference.load();
+    // the global program's order, and the module program's compiled ahead
+    expect(stage.debug.ordersComputed).toBe(2);
+    commit(store, T0 + 1000, { 'process.cpu.percent': 30 });
+    const before = stage.evaluateSoon(T0 + 1000);
+    expect(before).not.toBeInstanceOf(Promise);
+    expect(before).toStrictEqual(await reference.evaluate(T0 + 1000));
+
+    // the module rule is edited (threshold 50 -> 20, another message) while no module is declared
+    edit(file, moduleRules(20, ' (edited)'));
+    commit(store, T0 + 2000, { 'process.cpu.percent': 30 });
+    const edited = stage.evaluateSoon(T0 + 2000);
+    // the global rules did not change: their program and order stay
+    expect(edited).not.toBeInstanceOf(Promise);
+    expect(edited).toStrictEqual(await reference.evaluate(T0 + 2000));
+    expect(stage.files.find((f) => f.file === file)!.sha256).toBe(reference.files.find((f) => f.file === file)!.sha256);
+    // the program compiled ahead for the old rule is gone: only the global program's order counts
+    expect(stage.debug.ordersComputed).toBe(1);
+
+    // the module appears: the edited rule's program is compiled now and learns its order
+    declareModule(store, { name: 'ocr', fields: ['cpu_percent', 'memory_mb'] });
+    commit(store, T0 + 3000, { 'process.cpu.percent': 30, 'module.ocr.cpu_percent': 30, 'module.ocr.memory_mb': 10 });
+    const after = stage.evaluateSoon(T0 + 3000);
+    expect(after).toBeInstanceOf(Promise);
+    const expected = await reference.evaluate(T0 + 3000);
+    expect(await after).toStrictEqual(expected);
+    // 30% is above the edited threshold, not the old one
+    expect(expected.recommendations.map((r) => [r.id, r.module, r.message])).toEqual([['module.busy', 'ocr', 'ocr at 30% (edited)']]);
+    expect(stage.debug.ordersComputed).toBe(2);
+    commit(store, T0 + 4000, { 'process.cpu.percent': 30, 'module.ocr.cpu_percent': 10, 'module.ocr.memory_mb': 10 });
+    const next = stage.evaluateSoon(T0 + 4000);
+    expect(next).not.toBeInstanceOf(Promise);
+    expect(next).toStrictEqual(await reference.evaluate(T0 + 4000));
+  });
+
+  it('a second load() while modules are declared drops the program compiled ahead at the first', async () => {
+    const file = join(tempDir(), 'module-rules.json');
+    writeFileSync(file, moduleRules(50, ''));
+    const store = makeStore(SYSTEM_METRICS);
+    const stage = new RulesStage({ files: [file], windowSeconds: 60, store, watch: false });
+    await stage.load();
+    // no global rule: the order counted is the module program's, compiled ahead
+    expect(stage.debug.ordersComputed).toBe(1);
+    declareModule(store, { name: 'ocr', fields: ['cpu_percent'] });
+    writeFileSync(file, moduleRules(20, ' (edited)'));
+    await stage.load();
+    // the module program in force (for the module present), learnt at load; the old one is not counted
+    expect(stage.debug.ordersComputed).toBe(1);
+    commit(store, T0 + 1000, { 'module.ocr.cpu_percent': 30 });
+    const evaluation = stage.evaluateSoon(T0 + 1000);
+    expect(evaluation).not.toBeInstanceOf(Promise);
+    expect((evaluation as Evaluation).recommendations.map((r) => r.message)).toEqual(['ocr at 30% (edited)']);
   });
 });

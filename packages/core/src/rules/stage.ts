@@ -10,12 +10,13 @@ import type {
   Evidence,
   LevelResult,
   LoadLevel,
+  MetricInfo,
   Priority,
   Recommendation,
 } from '../types.js';
 import { AlertTracker, type AlertObservation } from './alerts.js';
 import { ENGINE_OPTIONS, RuleProgram, collectConditions, type ProgramRun } from './compile.js';
-import { FactIndex, FactPlan, STANDARD_FACTS, buildFacts, factCatalogue, fillMessage, placeOf, placeholders, type FactCatalogueEntry, type FactRead, type Facts } from './facts.js';
+import { FactIndex, FactPlan, MODULE_FIELDS, STANDARD_FACTS, buildFacts, factCatalogue, fillMessage, placeOf, placeholders, type FactCatalogueEntry, type FactRead, type Facts } from './facts.js';
 import { loadRuleFile, parseRuleFile, type LoadedRule, type LoadedRuleFile, type RuleType } from './load.js';
 import type { RuleEvent, TopLevelCondition } from './schema.js';
 
@@ -46,7 +47,7 @@ export interface RulesStageDebug {
   compiled: number;
   /** Entries json-rules-engine runs itself, and why (the rule-file schema admits none). */
   fallback: Array<{ file: string; rule: string; role: 'raise' | 'clear'; reason: string }>;
-  /** Evaluation shapes whose result order was replayed from json-rules-engine's promise structure. */
+  /** Evaluation shapes whose result order was replayed from json-rules-engine's promise structure (the program compiled ahead at load included). */
   ordersComputed: number;
   /** The last evaluation: metric windows computed, of how many metrics; engine runs (or program runs). */
   last: { windows: number; metrics: number; runs: number } | null;
@@ -106,6 +107,33 @@ interface Compiled {
   module: Program | null;
   reads: FactRead[];
 }
+
+/** A rule as one engine would hold it: its entry, and its engine properties. */
+interface EngineRule {
+  entry: EngineEntry;
+  properties: RuleProperties;
+}
+
+interface ActiveRules {
+  inactive: Map<LoadedRule, string>;
+  global: EngineRule[];
+  module: EngineRule[];
+  reads: FactRead[];
+}
+
+/**
+ * A module as @loadlight/plugin-modules declares it (every standard field): what the module
+ * program is compiled ahead for, before the first module appears.
+ */
+const ANTICIPATED_MODULE_NAME = 'anticipated';
+const ANTICIPATED_MODULE: readonly MetricInfo[] = MODULE_FIELDS.filter((field) => field !== 'name' && field !== 'tags').map((field) => ({
+  name: `module.${ANTICIPATED_MODULE_NAME}.${field}`,
+  unit: 'count',
+  kind: 'gauge',
+  description: '',
+  plugin: '',
+  module: { name: ANTICIPATED_MODULE_NAME, field },
+}));
 
 interface Outcome {
   entry: EngineEntry;
@@ -173,6 +201,12 @@ export class RulesStage {
   private changes = 0;
   private plan: FactPlan | null = null;
   private last: RulesStageDebug['last'] = null;
+  /** Compiled programs by their rules (`programOf`): those in force, and `ahead`. */
+  private readonly programs = new Map<string, Program>();
+  private readonly ruleIds = new WeakMap<LoadedRule, number>();
+  private nextRuleId = 0;
+  /** The module program compiled at load for the module metrics to come (`precompile`). */
+  private ahead: Program | null = null;
 
   constructor(options: RulesStageOptions) {
     this.options = { ...options, files: [...new Set(options.files)] };
@@ -219,8 +253,10 @@ export class RulesStage {
     }
     this.watched = watched;
     this.compiled = null;
-    this.loaded = true;
     this.changes++;
+    await this.precompile();
+    // Only now: the load-time runs share the FactPlan an evaluation would use (one at a time).
+    this.loaded = true;
   }
 
   /**
@@ -288,6 +324,8 @@ export class RulesStage {
     const engine = this.options.engine ?? 'compiled';
     const compiled = this.compiled;
     const programs = compiled ? [compiled.global, compiled.module].filter((p): p is Program => p !== null) : [];
+    const replayed = new Set(programs);
+    if (this.ahead) replayed.add(this.ahead);
     const fallback = programs.flatMap(({ program, entries }) =>
       program.fallback.map(({ index, reason }) => ({ file: entries[index]!.rule.file, rule: entries[index]!.rule.name, role: entries[index]!.role, reason })),
     );
@@ -295,7 +333,7 @@ export class RulesStage {
       engine,
       compiled: programs.reduce((n, { program }) => n + program.size, 0) - fallback.length,
       fallback,
-      ordersComputed: programs.reduce((n, { program }) => n + program.ordersComputed, 0),
+      ordersComputed: [...replayed].reduce((n, { program }) => n + program.ordersComputed, 0),
       last: this.last && { ...this.last },
     };
   }
@@ -327,54 +365,123 @@ export class RulesStage {
   private compile(): Compiled {
     const store = this.options.store;
     if (this.compiled && this.compiled.index.metricCount === store.metricCount) return this.compiled;
-    const reference = this.options.engine === 'json-rules-engine';
     const index = new FactIndex(store.catalogue());
-    const inactive = new Map<LoadedRule, string>();
-    const entries = new Map<string, EngineEntry>();
+    const active = this.activeRules(index);
     let globalEngine: Engine | null = null;
     let moduleEngine: Engine | null = null;
-    const lists = { global: [] as Array<{ entry: EngineEntry; properties: RuleProperties }>, module: [] as Array<{ entry: EngineEntry; properties: RuleProperties }> };
-    const reads: FactRead[] = [];
+    const entries = new Map<string, EngineEntry>();
+    let global: Program | null = null;
+    let module: Program | null = null;
+    if (this.options.engine === 'json-rules-engine') {
+      for (const [list, perModule] of [
+        [active.global, false],
+        [active.module, true],
+      ] as const) {
+        for (const { entry, properties } of list) {
+          entries.set(String(properties.name), entry);
+          let engine: Engine;
+          if (perModule) engine = moduleEngine ??= new Engine([], ENGINE_OPTIONS);
+          else engine = globalEngine ??= new Engine([], ENGINE_OPTIONS);
+          engine.addRule(properties);
+        }
+      }
+    } else {
+      global = this.programOf(active.global);
+      module = this.programOf(active.module);
+      // Kept: the programs in force, and one compiled ahead (see `precompile`).
+      const keep = new Set([global, module, this.ahead]);
+      for (const [key, program] of this.programs) if (!keep.has(program)) this.programs.delete(key);
+    }
+    this.compiled = { index, inactive: active.inactive, entries, globalEngine, moduleEngine, global, module, reads: active.reads };
+    this.plan = null;
+    return this.compiled;
+  }
+
+  /** The rules that can run with the metrics of `index`, as engine rules (global and per module), and what they read. */
+  private activeRules(index: FactIndex): ActiveRules {
+    const active: ActiveRules = { inactive: new Map(), global: [], module: [], reads: [] };
     let n = 0;
     for (const rule of this.allRules()) {
       const reason = this.inactiveReason(rule, index);
       if (reason !== undefined) {
-        inactive.set(rule, reason);
+        active.inactive.set(rule, reason);
         continue;
       }
-      reads.push(...rule.references);
+      active.reads.push(...rule.references);
       const event = rule.definition.event;
-      if (event.type !== 'load-level') reads.push(...placeholders(event.params.message).map(({ fact, path }) => ({ fact, path })));
+      if (event.type !== 'load-level') active.reads.push(...placeholders(event.params.message).map(({ fact, path }) => ({ fact, path })));
       const id = `r${n++}`;
       const priority = rule.definition.priority ?? 1;
       // The engine knows rules by an internal id: names are unique per file only.
       const add = (name: string, role: EngineEntry['role'], conditions: unknown) => {
-        const entry: EngineEntry = { rule, role };
         const properties: RuleProperties = { name, priority, conditions: conditions as EngineCondition, event: { type: role } };
-        if (reference) {
-          entries.set(name, entry);
-          let engine: Engine;
-          if (rule.perModule) engine = moduleEngine ??= new Engine([], ENGINE_OPTIONS);
-          else engine = globalEngine ??= new Engine([], ENGINE_OPTIONS);
-          engine.addRule(properties);
-        } else (rule.perModule ? lists.module : lists.global).push({ entry, properties });
+        (rule.perModule ? active.module : active.global).push({ entry: { rule, role }, properties });
       };
       add(id, 'raise', rule.definition.conditions);
       if (event.type === 'alert' && event.params.clearWhen) add(`${id}:clear`, 'clear', event.params.clearWhen);
     }
-    const program = (list: typeof lists.global): Program | null =>
-      list.length === 0
-        ? null
-        : {
-            program: new RuleProgram(
-              list.map(({ properties }) => ({ name: String(properties.name), priority: properties.priority, conditions: properties.conditions })),
-              { plainData: true }, // facts from the Store, values from JSON rule files
-            ),
-            entries: list.map(({ entry }) => entry),
-          };
-    this.compiled = { index, inactive, entries, globalEngine, moduleEngine, global: program(lists.global), module: program(lists.module), reads };
-    this.plan = null;
-    return this.compiled;
+    return active;
+  }
+
+  /**
+   * The program of these engine rules: compiled once for the same rules in the same roles (when
+   * module metrics arrive, the global rules' program and the orders it learnt stay).
+   */
+  private programOf(list: readonly EngineRule[]): Program | null {
+    if (list.length === 0) return null;
+    let key = '';
+    for (const { entry } of list) {
+      let id = this.ruleIds.get(entry.rule);
+      if (id === undefined) this.ruleIds.set(entry.rule, (id = this.nextRuleId++));
+      key += `${id}${entry.role === 'raise' ? '+' : '-'},`;
+    }
+    const cached = this.programs.get(key);
+    if (cached) return cached;
+    const made: Program = {
+      program: new RuleProgram(
+        list.map(({ properties }) => ({ name: String(properties.name), priority: properties.priority, conditions: properties.conditions })),
+        { plainData: true }, // facts from the Store, values from JSON rule files
+      ),
+      entries: list.map(({ entry }) => entry),
+    };
+    this.programs.set(key, made);
+    return made;
+  }
+
+  /**
+   * One-off work done at load rather than at the first evaluations: the programs for the metrics
+   * declared now, and the module program as it will be once modules declare the fields
+   * @loadlight/plugin-modules gives them (modules usually appear at the first samples); each
+   * run once on facts of the evaluations' shape, so that it knows its order (`RuleProgram.run`).
+   * Nothing else changes: outcomes come from evaluations alone.
+   */
+  private async precompile(): Promise<void> {
+    this.ahead = null; // the rules were (re)loaded: a program compiled ahead for the old ones is stale
+    if (this.options.engine === 'json-rules-engine') return;
+    try {
+      await this.warm();
+    } catch {
+      // A run that fails on these facts fails at an evaluation too, and is reported there.
+    }
+  }
+
+  private async warm(): Promise<void> {
+    const { store, windowSeconds } = this.options;
+    const catalogue = store.catalogue();
+    const compiled = this.compile();
+    this.plan = new FactPlan(catalogue, compiled.reads);
+    const facts = this.plan.build(store, windowSeconds, store.latestTime() ?? store.originT);
+    // The programs in force, as an evaluation runs them (the module program once per module present).
+    await this.runPrograms(compiled, facts, []);
+    if (facts.modules.size > 0) return;
+    // No module yet: the module program as plugin-modules' fields will make it, on a module fact like theirs.
+    const anticipated = new FactIndex([...catalogue, ...ANTICIPATED_MODULE]);
+    this.ahead = this.programOf(this.activeRules(anticipated).module);
+    if (this.ahead) {
+      const moduleFacts = Object.assign({}, facts.global);
+      moduleFacts.module = { name: ANTICIPATED_MODULE_NAME, tags: [] };
+      await this.ahead.program.run(moduleFacts);
+    }
   }
 
   /**
@@ -394,7 +501,10 @@ export class RulesStage {
       if (w.loaded !== loaded) changed = true;
       if (w.loaded !== loaded || w.error !== error) this.changes++;
     }
-    if (changed) this.compiled = null;
+    if (changed) {
+      this.compiled = null;
+      this.ahead = null; // compiled for the rules before the edit: it cannot match again
+    }
   }
 
   private refreshFile(w: WatchedFile, index: () => FactIndex): void {
