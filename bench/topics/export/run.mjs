@@ -68,7 +68,7 @@ export function sampleMix(session) {
 const LABELS = {
   total: "the json reporter's export: session() + serialize + atomic write",
   session: '  profiler.session()',
-  series: '    of which store.seriesInto() (the ring decoded, computed metrics computed)',
+  series: '    of which store.seriesRuns() (the ring decoded as runs, computed metrics computed)',
   serialize: '  serialize alone (sessionJsonChunks)',
   write: '  atomic write alone (temp file, write, fsync, rename)',
   cold: 'the first export (cold), total',
@@ -135,13 +135,13 @@ export async function run(ctx, params) {
   const { validateSession, sessionSeries } = mods.core;
   const ring = await fillRing(mods, notes, { workload });
   const profiler = ring.profiler;
-  // Time spent inside store.seriesInto() during session(): decoding the ring is the store's share.
+  // Time spent inside store.seriesRuns() during session(): decoding the ring is the store's share.
   const store = profiler.store;
-  const seriesInto = store.seriesInto.bind(store);
+  const seriesRuns = store.seriesRuns.bind(store);
   let inSeries = 0;
-  store.seriesInto = (/** @type {string} */ name, /** @type {Float64Array} */ out) => {
+  store.seriesRuns = (/** @type {string} */ name, /** @type {any} */ out) => {
     const t = performance.now();
-    const n = seriesInto(name, out);
+    const n = seriesRuns(name, out);
     inSeries += performance.now() - t;
     return n;
   };
@@ -238,7 +238,7 @@ export async function run(ctx, params) {
     await profiler.stop();
     return { measured, comparisons, notes };
   } finally {
-    delete store.seriesInto; // the Store's own method again
+    delete store.seriesRuns; // the Store's own method again
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ export { startProfiling, stopProfiling, getProfiler, type StartOptions } from '.
 export { defineConfig, loadConfig, configSearchPlaces, resolveConfig, normalizeConfig, configSchema, defaultRuleFiles, DEFAULTS, type LoadedConfig, type ConfigContext } from './config.js';
 export { definePlugin } from './plugin.js';
 export { Actions, type ActionContext, type ActionHandler } from './actions.js';
-export { Store, statistics, rankIndex, isValidMetricName, resolutionOf, atResolution, type WindowStats, type StoreOptions, type UnitResolution } from './store.js';
+export { Store, SeriesRuns, statistics, rankIndex, isValidMetricName, resolutionOf, atResolution, type WindowStats, type StoreOptions, type UnitResolution } from './store.js';
 export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCode } from './errors.js';
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
 export { sessionProfileSchema, SESSION_SCHEMA_VERSION } from './session-schema.js';

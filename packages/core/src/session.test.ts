@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLoadlightError } from './errors.js';
 import { buildSession, SeriesEncoder, sessionSeries, validateSession } from './session.js';
-import { statistics, Store } from './store.js';
+import { SeriesRuns, statistics, Store } from './store.js';
 import type { MetricDeclaration, ResolvedConfig, SessionProfile, SessionSeries } from './types.js';
 
 /** What the session reported before: the sum of a series with nulls as 0. */
@@ -177,8 +177,6 @@ describe('SeriesEncoder', () => {
     expect(encoded.series).toEqual(plain);
     expect(JSON.stringify(encoded.series)).toBe(JSON.stringify(plain));
     expect(encoder.encode(values, n, false)).toEqual({ ...encoded, series: null });
-    // Told that no value is -0 (as a Store's are not), the same when none is.
-    if (!series.some((v) => Object.is(v, -0))) expect(encoder.encode(values, n, true, false)).toEqual(encoded);
   };
   // Series made of runs (values repeated, gaps), as a store's are, and noise.
   const runsOf = (value: fc.Arbitrary<number>, maxRun: number, maxRuns: number) =>
@@ -237,6 +235,31 @@ describe('SeriesEncoder', () => {
     // A missing run holds the infinities next to it.
     const fives = new Array<number>(20).fill(5);
     expect(encoder.encode(Float64Array.from([...fives, Infinity, NaN, -Infinity, ...fives]), 43, true).series).toEqual({ runs: [20, 3, 20], v: [5, null, 5] });
+  });
+
+  it('encodes runs (as the Store reads them) as it encodes their rows, runs of one value next to each other included', () => {
+    const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0, -0, 0.5, Infinity, -Infinity, Number.NaN), fc.double());
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, fc.integer({ min: 1, max: 40 })), { maxLength: 80 }), (list) => {
+        const runs = new SeriesRuns();
+        runs.reserve(list.length);
+        let row = 0;
+        list.forEach(([v, length], r) => {
+          runs.starts[r] = row;
+          runs.heads[r] = v;
+          row += length;
+        });
+        runs.starts[list.length] = row;
+        runs.count = list.length;
+        runs.rows = row;
+        const rows = new Float64Array(row);
+        runs.rowsInto(rows);
+        const expected = encoder.encode(rows, row, true);
+        expect(encoder.encodeRuns(runs, true)).toEqual(expected);
+        expect(encoder.encodeRuns(runs, false)).toEqual({ ...expected, series: null });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('reads back, from its JSON, as the series', () => {

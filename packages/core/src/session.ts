@@ -2,14 +2,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { LoadlightError } from './errors.js';
 import { SESSION_SCHEMA_VERSION, sessionProfileSchema } from './session-schema.js';
-import { applyFormula, formulaOperand, rankIndex, type Store } from './store.js';
+import { applyFormula, formulaOperand, rankIndex, SeriesRuns, type Store } from './store.js';
 import type {
   ActionRecord,
   AlertTransition,
   Evaluation,
   Fault,
   LevelResult,
-  MetricInfo,
   MetricStatistics,
   ModuleProfile,
   Overhead,
@@ -206,10 +205,11 @@ function numberText(x: number): number {
       // At most six decimals: the shortest text that reads back as x is this decimal.
       const k = Math.round(x * 1e6);
       if (k / 1e6 === x) {
-        let fraction = k - whole * 1e6;
+        // 1..999999 (x is not whole): small integer arithmetic.
+        let fraction = (k - whole * 1e6) | 0;
         let decimals = 6;
         while (fraction % 10 === 0) {
-          fraction /= 10;
+          fraction = (fraction / 10) | 0;
           decimals--;
         }
         return sign + digits(whole) + 1 + decimals;
@@ -218,6 +218,15 @@ function numberText(x: number): number {
   }
   return String(sign === 1 ? -x : x).length;
 }
+
+/** Every statistics object of `encodeRuns` is made here, p50..p99 at `p` (set after): one object shape. */
+function metricStatistics(count: number, min: number | null, max: number | null, mean: number | null, p: number | null, last: number | null): MetricStatistics {
+  return { count, min, max, mean, p50: p, p95: p, p99: p, last };
+}
+// Fields that held small integers and then a fraction or null would change representation in
+// the middle of an export, and de-optimise `encodeRuns`: they take any value from the start.
+metricStatistics(0, null, null, null, null, null);
+metricStatistics(1, 0.5, 0.5, 0.5, 0.5, 0.5);
 
 const FORM_DENSE = 0;
 const FORM_SPARSE = 1;
@@ -231,8 +240,9 @@ export interface EncodedSeries extends SeriesSummary {
 /**
  * A series' statistics (those of the store's `statistics()`: nearest-rank p50/p95/p99, NaN
  * skipped), its total and its session form (the one whose compact JSON is shortest), from its
- * runs (rows of one value, or missing): one pass over the rows finds them and adds the sum row by
- * row; the rest is worked out from the runs (a counter or a mostly idle metric has far fewer runs
+ * runs (rows of one value, or missing), as the Store reads them (`Store.seriesRuns`, see
+ * `encodeRuns`) or as one pass over rows finds them (`encode`): everything, the sum in row order
+ * included, is worked out from the runs (a counter or a mostly idle metric has far fewer runs
  * than rows). Percentiles are found without sorting: a histogram of the run values over
  * [min, max], weighted by run length (monotone, so the bucket of the k-th smallest row is found by
  * counting), narrows each rank to one bucket, resolved by a deeper level or a small sort; a series
@@ -274,6 +284,17 @@ export class SeriesEncoder {
     return words;
   }
 
+  /**
+   * What `form` copies its arrays from: doubles, small whole numbers, nulls. A new array to be
+   * overwritten is a copy of one of these (`slice`): V8 allocates it once, in its final kind. An
+   * array made empty (`new Array(n)`) is allocated again at its first double (the first one left
+   * as garbage, as large as the series) and again, its doubles boxed, at a null after doubles;
+   * and `form` was de-optimised at such a `new Array` at each export (no type feedback).
+   */
+  private doubleArray: number[] = [];
+  private wholeArray: number[] = [];
+  private nullArray: Array<number | null> = [];
+
   /** Σ digits(i) for i < m, for every m <= n: the text of sparse row indices. */
   private digitSums = new Int32Array(1);
 
@@ -283,6 +304,10 @@ export class SeriesEncoder {
       for (let m = 1; m <= n; m++) this.digitSums[m] = this.digitSums[m - 1]! + digits(m - 1);
     }
     if (n <= this.heads.length) return;
+    // The arrays `form` copies (see `doubleArray`), as long as a series.
+    this.doubleArray = new Array<number>(n).fill(0.5);
+    this.wholeArray = new Array<number>(n).fill(0);
+    this.nullArray = new Array<number | null>(n).fill(null);
     this.starts = new Int32Array(n + 1);
     this.heads = new Float64Array(n);
     this.values = new Float64Array(n);
@@ -293,18 +318,63 @@ export class SeriesEncoder {
     this.rows = new Float64Array(n);
   }
 
+  /** The runs `encode` finds in its rows (0 and -0 apart), as `encodeRuns` takes them. */
+  private readonly found = new SeriesRuns();
+
   /**
    * The statistics and total of `values[0..n)` (NaN: missing) and, with `encode`, its session
-   * series in the shortest form (else `series` is null). The total adds the values in row order,
-   * missing ones as 0. `signedZeros: false` says that no value is -0 (a Store's values: it holds
-   * -0 as 0), which spares looking for one.
+   * series in the shortest form (else `series` is null): `encodeRuns` of the rows' runs (0 and
+   * -0 apart). The total adds the values in row order, missing ones as 0. A convenience for
+   * rows, used by the tests (and as their reference for `encodeRuns`): an export reads runs.
    */
-  encode(values: Float64Array, n: number, encode: boolean, signedZeros = true): EncodedSeries {
-    this.grow(n);
+  encode(values: Float64Array, n: number, encode: boolean): EncodedSeries {
+    const found = this.found;
+    found.reserve(n);
+    const starts = found.starts;
+    const heads = found.heads;
     // The high 32 bits of each value: those of -0 are not 0 (those of 0 are).
     const words = this.wordsOf(values);
     const high = words.byteOrder;
     const bits = words.view;
+    let runs = 0;
+    let negativeZero = false;
+    let i = 0;
+    while (i < n) {
+      const x = values[i]!;
+      let j = i + 1;
+      starts[runs] = i;
+      heads[runs++] = x;
+      if (x !== x) {
+        while (j < n && values[j] !== values[j]) j++;
+      } else if (x !== 0) {
+        while (j < n && values[j] === x) j++;
+      } else {
+        // A run of zeros of one sign.
+        const sign = bits[2 * i + high];
+        while (j < n && values[j] === 0 && bits[2 * j + high] === sign) j++;
+        if (sign !== 0) negativeZero = true;
+      }
+      i = j;
+    }
+    starts[runs] = n;
+    found.count = runs;
+    found.rows = n;
+    return this.encodeRuns(found, encode, negativeZero ? values : null);
+  }
+
+  /**
+   * The statistics and total of the series of `input` (runs, oldest first: run r holds
+   * `heads[r]` over rows [starts[r], starts[r + 1]), NaN: missing) and, with `encode`, its
+   * session series in the shortest form. Runs of one value may follow each other (0 and -0
+   * apart, say). `zeros`: the rows, when some are -0 (the forms write each zero as its row
+   * holds it); without them they are made from the runs when needed.
+   */
+  encodeRuns(input: SeriesRuns, encode: boolean, zeros: Float64Array | null = null): EncodedSeries {
+    const n = input.rows;
+    const inputRuns = input.count;
+    const inStarts = input.starts;
+    const inHeads = input.heads;
+    this.grow(Math.max(n, inputRuns));
     const digitSums = this.digitSums;
     // The forms' lengths (see `form`): row index text, run length text, missing runs, and the
     // value text a run writes once where the other forms write it on each row.
@@ -312,6 +382,7 @@ export class SeriesEncoder {
     let runText = 0;
     let missingRuns = 0;
     let repeated = 0;
+    // The forms' runs: finite runs of one value (0 and -0 together), missing runs (infinities in them).
     const starts = this.starts;
     const heads = this.heads;
     const finiteValues = this.values;
@@ -322,76 +393,81 @@ export class SeriesEncoder {
     let presentRuns = 0;
     let below = 0;
     let above = 0;
+    // Finite rows below 0, rows of -0, the last finite value (its sign).
+    let negatives = 0;
+    let negativeZeros = 0;
+    let lastFinite = Number.NaN;
     let sum = 0;
     let min = Infinity;
     let max = -Infinity;
     let last = Number.NaN;
-    let negativeZero = false;
-    let i = 0;
-    while (i < n) {
-      const x = values[i]!;
-      let j = i + 1;
-      starts[runs] = i;
+    // The form run being extended: its head (NaN: missing) and first row.
+    let head = Number.NaN;
+    let headStart = 0;
+    let to = inputRuns > 0 ? inStarts[0]! : 0;
+    for (let r = 0; r < inputRuns; r++) {
+      const x = inHeads[r]!;
+      const from = to;
+      to = inStarts[r + 1]!;
+      const length = to - from;
+      if (length <= 0) continue;
       if (x - x === 0) {
-        heads[runs++] = x;
-        while (j < n && values[j] === x) j++;
-        const length = j - i;
-        if (encode) {
-          runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
-          if (length > 1) repeated += (length - 1) * numberText(x);
-        }
         finiteValues[presentRuns] = x;
         finiteWeights[presentRuns++] = length;
         present += length;
         // Row by row (the same rounding); whole numbers add exactly (below 2^53), so at once.
         // 0 changes nothing: the sum starts at 0, so is never -0.
         if (x !== 0) {
-          if (length > 1 && sum === Math.floor(sum) && x === Math.floor(x) && Math.abs(sum) + Math.abs(x) * length < 2 ** 53) sum += x * length;
-          else for (let q = i; q < j; q++) sum += x;
-        } else if (signedZeros && !negativeZero) {
-          // -0 equals 0, so may hide in a run of zeros.
-          for (let q = i; q < j; q++) {
-            if (bits[2 * q + high] === 0) continue;
-            negativeZero = true;
-            break;
-          }
+          if (length === 1) sum += x;
+          else if (sum === Math.floor(sum) && x === Math.floor(x) && Math.abs(sum) + Math.abs(x) * length < 2 ** 53) sum += x * length;
+          else for (let q = 0; q < length; q++) sum += x;
+          if (x < 0) negatives += length;
+        } else if (1 / x < 0) {
+          negativeZeros += length;
         }
         if (x < min) min = x;
         if (x > max) max = x;
         last = x;
+        lastFinite = x;
+        if (!encode || (runs > 0 && head === x)) continue;
       } else {
         // Missing rows and infinities make one missing run (JSON writes an infinity as null);
-        // an infinity still counts in the statistics.
-        heads[runs++] = Number.NaN;
-        j = i;
-        for (;;) {
-          while (j < n && values[j] !== values[j]) j++;
-          if (j === n) break;
-          const v = values[j]!;
-          if (v - v === 0) break;
-          sum += v;
-          last = v;
-          if (v < 0) below++;
-          else above++;
-          j++;
+        // an infinity still counts in the statistics (once is as many: the sum stays infinite or NaN).
+        if (x === x) {
+          sum += x;
+          last = x;
+          if (x < 0) below += length;
+          else above += length;
         }
-        if (encode) {
-          const length = j - i;
-          runText += length < 10 ? 1 : length < 100 ? 2 : length < 1000 ? 3 : digits(length);
-          missingRuns++;
-        }
+        if (!encode || (runs > 0 && head !== head)) continue;
       }
-      i = j;
+      // A new form run: the one before it is complete.
+      if (runs > 0) {
+        const before = from - headStart;
+        runText += before < 10 ? 1 : before < 100 ? 2 : before < 1000 ? 3 : digits(before);
+        if (head !== head) missingRuns++;
+        else if (before > 1) repeated += (before - 1) * numberText(head);
+      }
+      head = x - x === 0 ? x : Number.NaN;
+      headStart = from;
+      starts[runs] = from;
+      heads[runs++] = head;
+    }
+    if (runs > 0 && encode) {
+      const before = n - headStart;
+      runText += before < 10 ? 1 : before < 100 ? 2 : before < 1000 ? 3 : digits(before);
+      if (head !== head) missingRuns++;
+      else if (before > 1) repeated += (before - 1) * numberText(head);
     }
     starts[runs] = n;
     const total = sum;
     const count = present + below + above;
     let stats: MetricStatistics;
     if (count === 0) {
-      stats = { count: 0, min: null, max: null, mean: null, p50: null, p95: null, p99: null, last: null };
+      stats = metricStatistics(0, null, null, null, null, null);
     } else {
       // Sorted, the rows are `below` times -Infinity, the finite rows (min..max), `above` times Infinity.
-      stats = { count, min: below > 0 ? -Infinity : min, max: above > 0 ? Infinity : max, mean: sum / count, p50: min, p95: min, p99: min, last };
+      stats = metricStatistics(count, below > 0 ? -Infinity : min, above > 0 ? Infinity : max, sum / count, min, last);
       const k50 = rankIndex(0.5, count);
       const k95 = rankIndex(0.95, count);
       const k99 = rankIndex(0.99, count);
@@ -406,7 +482,17 @@ export class SeriesEncoder {
         stats.p95 = infinite(k95, stats.p95);
         stats.p99 = infinite(k99, stats.p99);
       }
-      if (negativeZero) this.signZeros(values, stats, runs, below, k50, k95, k99);
+      if (negativeZeros > 0) {
+        // Sorted, -0 comes before 0 (a typed-array sort orders them so): a zero takes the sign
+        // of the row of its rank; the last one that of the last finite row.
+        const zero = (k: number) => (k - below - negatives < negativeZeros ? -0 : 0);
+        if (stats.min === 0) stats.min = zero(0);
+        if (stats.max === 0) stats.max = zero(count - 1);
+        if (stats.p50 === 0) stats.p50 = zero(k50);
+        if (stats.p95 === 0) stats.p95 = zero(k95);
+        if (stats.p99 === 0) stats.p99 = zero(k99);
+        if (stats.last === 0) stats.last = lastFinite;
+      }
     }
     if (!encode) return { stats, total, series: null };
     // Each form's text less the text of every finite value (the same in all): dense `[` `]`, n - 1
@@ -423,35 +509,18 @@ export class SeriesEncoder {
     const sparse = present === 0 ? 16 : 14 + indexText + 2 * present;
     const runsForm = n === 0 ? 18 : 16 + runText + 2 * runs + 4 * missingRuns - repeated;
     const form = runsForm < dense && runsForm < sparse ? FORM_RUNS : sparse < dense ? FORM_SPARSE : FORM_DENSE;
-    return { stats, total, series: this.form(form, n, runs, present, missingRuns, negativeZero ? values : null) };
+    if (negativeZeros > 0 && zeros === null) zeros = this.rowsOf(input);
+    return { stats, total, series: this.form(form, n, runs, present, missingRuns, negativeZeros > 0 ? zeros : null) };
   }
 
-  /**
-   * Gives the zeros among `stats` the sign a typed-array sort gives them (-0 before 0): that of
-   * the row of their rank (`k50`...), and the last one that of the last finite row.
-   */
-  private signZeros(values: Float64Array, stats: MetricStatistics, runs: number, below: number, k50: number, k95: number, k99: number): void {
-    const heads = this.heads;
-    const starts = this.starts;
-    let negatives = below;
-    let negativeZeros = 0;
-    let lastRow = 0;
-    for (let r = 0; r < runs; r++) {
-      const x = heads[r]!;
-      if (x !== x) continue;
-      const end = starts[r + 1]!;
-      lastRow = end - 1;
-      if (x < 0) negatives += end - starts[r]!;
-      else if (x === 0) for (let i = starts[r]!; i < end; i++) if (Object.is(values[i], -0)) negativeZeros++;
-    }
-    const zero = (k: number) => (k - negatives < negativeZeros ? -0 : 0);
-    if (stats.min === 0) stats.min = zero(0);
-    if (stats.max === 0) stats.max = zero(stats.count - 1);
-    if (stats.p50 === 0) stats.p50 = zero(k50);
-    if (stats.p95 === 0) stats.p95 = zero(k95);
-    if (stats.p99 === 0) stats.p99 = zero(k99);
-    if (stats.last === 0) stats.last = values[lastRow]!;
+  /** The rows of `input` (a scratch array): the zeros with their signs, for `form`. */
+  private rowsOf(input: SeriesRuns): Float64Array {
+    if (this.zeroRows.length < input.rows) this.zeroRows = new Float64Array(input.rows);
+    input.rowsInto(this.zeroRows);
+    return this.zeroRows;
   }
+
+  private zeroRows = new Float64Array(0);
 
   /**
    * Sets the p50, p95 and p99 of `stats` to the values of rank `k50`, `k95` and `k99` among the
@@ -591,17 +660,20 @@ export class SeriesEncoder {
   private form(form: number, n: number, runs: number, present: number, missingRuns: number, zeros: Float64Array | null): SessionSeries {
     const starts = this.starts;
     const heads = this.heads;
-    // Arrays of numbers only and arrays holding nulls are made at different places: V8 then
-    // allocates each in its final kind (doubles unboxed where no null is), without conversions.
+    // Each array made in its final kind (see `doubleArray`). Read here, on every call: a property
+    // read only in some branch may have no type feedback yet when V8 compiles this.
+    const doubleArray = this.doubleArray;
+    const wholeArray = this.wholeArray;
+    const nullArray = this.nullArray;
     if (form === FORM_RUNS) {
-      const lengths = new Array<number>(runs);
+      const lengths = wholeArray.slice(0, runs);
       for (let r = 0; r < runs; r++) lengths[r] = starts[r + 1]! - starts[r]!;
       if (missingRuns === 0) {
-        const v = new Array<number>(runs);
+        const v = doubleArray.slice(0, runs);
         for (let r = 0; r < runs; r++) v[r] = heads[r]!;
         return { runs: lengths, v };
       }
-      const v = new Array<number | null>(runs);
+      const v = nullArray.slice(0, runs);
       for (let r = 0; r < runs; r++) {
         const x = heads[r]!;
         v[r] = x === x ? x : null;
@@ -609,8 +681,8 @@ export class SeriesEncoder {
       return { runs: lengths, v };
     }
     if (form === FORM_SPARSE) {
-      const at = new Array<number>(present);
-      const v = new Array<number>(present);
+      const at = wholeArray.slice(0, present);
+      const v = doubleArray.slice(0, present);
       let k = 0;
       for (let r = 0; r < runs; r++) {
         const x = heads[r]!;
@@ -625,7 +697,7 @@ export class SeriesEncoder {
       return { at, v };
     }
     if (present === n) {
-      const full = new Array<number>(n);
+      const full = doubleArray.slice(0, n);
       for (let r = 0; r < runs; r++) {
         const x = heads[r]!;
         const end = starts[r + 1]!;
@@ -634,7 +706,7 @@ export class SeriesEncoder {
       if (zeros !== null) for (let i = 0; i < n; i++) if (full[i] === 0) full[i] = zeros[i]!;
       return full;
     }
-    const out = new Array<number | null>(n);
+    const out = nullArray.slice(0, n);
     for (let r = 0; r < runs; r++) {
       const x = heads[r]!;
       const value = x === x ? x : null;
@@ -739,33 +811,6 @@ export function sessionSeries(session: Pick<SessionProfile, 'samples' | 'catalog
   return out;
 }
 
-/**
- * The last few series read of metrics that are operands of a formula: a computed metric declared
- * after its operands (a module's `calls_per_minute` after its `calls`) is computed from them
- * rather than read from the Store again. A fixed number of buffers, reused.
- */
-class RecentOperands {
-  private readonly names: Array<string | null>;
-  private readonly buffers: Float64Array[];
-  private next = 0;
-
-  constructor(count: number, size: number) {
-    this.names = new Array<string | null>(count).fill(null);
-    this.buffers = Array.from({ length: count }, () => new Float64Array(size));
-  }
-
-  put(name: string, values: Float64Array): void {
-    this.buffers[this.next]!.set(values);
-    this.names[this.next] = name;
-    this.next = (this.next + 1) % this.names.length;
-  }
-
-  get(name: string): Float64Array | undefined {
-    const i = this.names.indexOf(name);
-    return i < 0 ? undefined : this.buffers[i];
-  }
-}
-
 /** Builds the session profile from the store and what the rules recorded. */
 export function buildSession(input: SessionInput): SessionProfile {
   const { store, config } = input;
@@ -777,36 +822,8 @@ export function buildSession(input: SessionInput): SessionProfile {
   const t = store.timeSeries();
   const since = store.timeBeforeFirst();
   const encoder = new SeriesEncoder(size);
-  // One buffer for every metric: the values are read into it, summarised, then encoded.
-  const buffer = new Float64Array(size);
-  // Computed metrics: each row's interval, and their operands' series as they are read.
-  const operands = new Set<string>();
-  for (const info of store.catalogue()) {
-    const formula = info.formula;
-    if (!formula) continue;
-    operands.add(formulaOperand(info.name, formula.of));
-    if (formula.op === 'ratio') operands.add(formulaOperand(info.name, formula.by));
-  }
-  const recent = new RecentOperands(operands.size > 0 ? 8 : 0, size);
-  const intervals = new Float64Array(operands.size > 0 ? size : 0);
-  for (let i = 0; i < intervals.length; i++) intervals[i] = t[i]! - (i === 0 ? since : t[i - 1]!);
-  /** A metric's values into `buffer`; false when it has none. A formula computed as the Store does (`applyFormula`). */
-  const read = (info: MetricInfo): boolean => {
-    const formula = info.formula;
-    if (formula) {
-      const of = recent.get(formulaOperand(info.name, formula.of));
-      const second = formula.op === 'ratio' ? recent.get(formulaOperand(info.name, formula.by)) : intervals;
-      if (of && second) {
-        buffer.set(of);
-        applyFormula(formula.op, info.unit, buffer, second, size);
-        return true;
-      }
-    }
-    if (store.seriesInto(info.name, buffer) === 0) return false;
-    // (A computed metric is never an operand: the Store computes from stored values only.)
-    if (!formula && operands.has(info.name)) recent.put(info.name, buffer);
-    return true;
-  };
+  // One run list for every metric: its values are read into it, summarised, then encoded.
+  const runs = new SeriesRuns();
   for (const info of store.catalogue()) {
     const entry: SessionProfile['catalogue'][string] = {
       unit: info.unit,
@@ -821,10 +838,9 @@ export function buildSession(input: SessionInput): SessionProfile {
     if (formula) entry.formula = formula.op === 'ratio' ? { op: formula.op, of: formula.of, by: formula.by } : { op: formula.op, of: formula.of };
     catalogue[info.name] = entry;
     if (info.derivedFrom) continue;
-    if (!read(info)) buffer.fill(Number.NaN);
-    // A computed metric's values follow from its operands' (sessionSeries computes them). A
-    // stored value is never -0 (the Store holds it as 0); a computed one may be (0 / -2).
-    const summary = encoder.encode(buffer, size, !formula, !!formula);
+    if (store.seriesRuns(info.name, runs) === 0) runs.missing(size);
+    // A computed metric's values follow from its operands' (sessionSeries computes them).
+    const summary = encoder.encodeRuns(runs, !formula);
     stats[info.name] = summary.stats;
     if (summary.series !== null) values[info.name] = summary.series;
     if (info.module) {

@@ -348,6 +348,8 @@ class Columns {
   private readonly values: Float64Array;
   private readonly refValues: Float64Array;
   private readonly relative: Uint8Array;
+  /** Each column's mode while sealing (grown with the columns). */
+  private modes = new Uint8Array(0);
   private readonly reader: Cursor;
 
   constructor(blockRows: number) {
@@ -359,7 +361,7 @@ class Columns {
   }
 
   get bytes(): number {
-    let bytes = this.arena.byteLength + this.values.byteLength + this.refValues.byteLength + this.relative.byteLength;
+    let bytes = this.arena.byteLength + this.values.byteLength + this.refValues.byteLength + this.relative.byteLength + this.modes.byteLength;
     for (const block of this.blocks) bytes += block.bytes.byteLength + block.offsets.byteLength;
     const perColumn = this.scale.byteLength + this.rounded.byteLength + this.ref.byteLength + this.lastK.byteLength + this.newest.byteLength;
     return bytes + perColumn + this.start.byteLength + this.length.byteLength + this.room.byteLength + this.runAt.byteLength;
@@ -599,10 +601,13 @@ class Columns {
   seal(): void {
     const count = this.count;
     const rows = this.blockRows;
-    const modes = new Uint8Array(count);
-    // The next block's streams get the room this one's took in direct mode (plus a little).
-    const rooms = new Int32Array(count);
-    for (let c = 0; c < count; c++) rooms[c] = Math.max(4, this.length[c]! + (this.length[c]! >> 3) + 2);
+    // Each column's mode, in an array kept from seal to seal: no temporaries for malloc to scatter.
+    if (this.modes.length < count) this.modes = new Uint8Array(this.scale.length);
+    const modes = this.modes;
+    modes.fill(MODE_DIRECT, 0, count);
+    // The next block's streams get the room this one's took in direct mode (plus a little);
+    // `room` is not read again before then.
+    for (let c = 0; c < count; c++) this.room[c] = Math.max(4, this.length[c]! + (this.length[c]! >> 3) + 2);
     let decodedRef = -1;
     for (let c = count - 1; c >= 0; c--) {
       const ref = this.ref[c]!;
@@ -652,15 +657,20 @@ class Columns {
     this.openBlock++;
     let total = 0;
     for (let c = 0; c < count; c++) {
-      const room = rooms[c]!;
+      const room = this.room[c]!;
       this.start[c] = total;
-      this.room[c] = room;
       this.length[c] = 0;
       this.runAt[c] = -1;
       total += room;
     }
-    // The same arena when it fits (not much larger): fewer allocations, less for malloc to keep.
-    if (this.arena.length < total || this.arena.length > 2 * total + 4096) this.arena = new Uint8Array(total + (total >> 3) + 64);
+    // The same arena when it fits, even up to twice too large (plus 4 KB; the first block's,
+    // grown as its streams doubled): a smaller copy measured 0.8 MB more RSS over a full ring
+    // (the freed arena stays a hole in malloc's heap), for 60 KB less held.
+    if (this.arena.length < total || this.arena.length > 2 * total + 4096) {
+      this.arena = new Uint8Array(total + (total >> 3) + 64);
+      // The sealing reader would keep the old arena alive until the next seal.
+      if (count > 0) this.reader.seekEnd(0, this.openBlock);
+    }
     this.arenaUsed = total;
   }
 
@@ -694,6 +704,12 @@ class Cursor {
    * the Store for a whole series read from the newest row); else the reference is decoded.
    */
   referenceValues: Float64Array | null = null;
+  /**
+   * The reference column's runs when already read (`readRuns` of a whole series, from the newest
+   * row: set by the Store), and the run holding the current row (they are walked newest first).
+   */
+  referenceRuns: SeriesRuns | null = null;
+  referenceRun = 0;
   /** Relative mode: the reference column, read alongside. */
   private reference: Cursor | null = null;
   /** Packed mode: the row in the block, the value index, the layout. */
@@ -821,6 +837,162 @@ class Cursor {
         out[i++] = this.prev();
       }
     }
+  }
+
+  /**
+   * `read` as runs: the next `count` rows back into `runs` (newest first), a run of the encoding
+   * at once. Rows decoded one by one (relative and packed blocks, deltas) go through `rows`,
+   * indexed from 0 as `read`'s `out` (so `referenceValues` applies).
+   */
+  readRuns(runs: RunBuilder, rows: Float64Array, count: number): void {
+    let i = 0;
+    while (i < count) {
+      if (this.mode === MODE_RELATIVE && this.left > 0) {
+        if (this.referenceRuns !== null) {
+          i = this.readRelativeRuns(runs, i, count);
+        } else {
+          const j = this.readRelative(rows, i, count);
+          runs.addRows(rows, i, j);
+          i = j;
+        }
+      } else if (this.run > 0) {
+        const n = Math.min(this.run, count - i);
+        if (this.mode === MODE_RELATIVE && this.runTag === TAG_REPEAT) {
+          this.reference!.read(rows, i, n);
+          runs.addRows(rows, i, i + n);
+        } else {
+          if (this.mode === MODE_RELATIVE) this.reference!.skip(n);
+          runs.add(this.runTag === TAG_REPEAT ? this.k / this.scale : Number.NaN, n);
+        }
+        this.run -= n;
+        i += n;
+      } else if (this.mode === MODE_DIRECT && this.at > this.floor) {
+        i = this.readDirectRuns(runs, i, count);
+      } else if (this.mode === MODE_PACKED && this.row >= 0 && this.width <= 25) {
+        const j = this.readPacked(rows, i, count);
+        runs.addRows(rows, i, j);
+        i = j;
+      } else {
+        runs.add(this.prev(), 1);
+        i++;
+      }
+    }
+  }
+
+  /**
+   * `readRelative` as runs, against the reference's runs (`referenceRuns`): a run "as the
+   * reference" is the reference's runs over its rows, a missing run one run; returns the next `i`.
+   */
+  private readRelativeRuns(runs: RunBuilder, i: number, end: number): number {
+    const stop = i + Math.min(end - i, this.left);
+    this.left -= stop - i;
+    const reference = this.referenceRuns!;
+    const starts = reference.starts;
+    const heads = reference.heads;
+    // Row `newest - i` (from the oldest) is `read`'s i-th.
+    const newest = reference.rows - 1;
+    let r = this.referenceRun;
+    const bytes = this.bytes;
+    const scale = this.scale;
+    let at = this.at;
+    while (i < stop) {
+      if (this.run > 0) {
+        const n = Math.min(this.run, stop - i);
+        if (this.runTag === TAG_REPEAT) {
+          let row = newest - i;
+          const below = row - n;
+          while (row > below) {
+            while (starts[r]! > row) r--;
+            const from = starts[r]! > below ? starts[r]! : below + 1;
+            runs.add(heads[r]!, row - from + 1);
+            row = from - 1;
+          }
+        } else {
+          runs.add(Number.NaN, n);
+        }
+        this.run -= n;
+        i += n;
+        continue;
+      }
+      let b = bytes[--at]!;
+      let x = b & 127;
+      let m = 128;
+      while (b >= 128) {
+        b = bytes[--at]!;
+        x += (b & 127) * m;
+        m *= 128;
+      }
+      const tag = x < 2 ** 31 ? x & 3 : x % 4;
+      if (tag === TAG_DELTA) {
+        const d = x < 2 ** 31 ? (x >>> 3) ^ -((x >>> 2) & 1) : unzigzag(x / 4);
+        const row = newest - i;
+        while (starts[r]! > row) r--;
+        runs.add((Math.round(heads[r]! * scale) + d) / scale, 1);
+        i++;
+      } else if (tag === TAG_RAW) {
+        at -= 8;
+        for (let q = 0; q < 8; q++) rawBytes[q] = bytes[at + q]!;
+        runs.add(raw64[0]!, 1);
+        i++;
+      } else {
+        this.run = (x - tag) / 4;
+        this.runTag = tag;
+      }
+    }
+    this.at = at;
+    this.referenceRun = r;
+    return i;
+  }
+
+  /** `readDirect` as runs: a run token's rows at once (up to `end`); returns the next `i`. */
+  private readDirectRuns(runs: RunBuilder, i: number, end: number): number {
+    const bytes = this.bytes;
+    const floor = this.floor;
+    const scale = this.scale;
+    let at = this.at;
+    let k = this.k;
+    while (i < end && at > floor) {
+      let b = bytes[--at]!;
+      let x = b & 127;
+      if (b >= 128) {
+        b = bytes[--at]!;
+        x |= (b & 127) << 7;
+        if (b >= 128) {
+          b = bytes[--at]!;
+          x |= (b & 127) << 14;
+          if (b >= 128) {
+            let m = 2 ** 21;
+            do {
+              b = bytes[--at]!;
+              x += (b & 127) * m;
+              m *= 128;
+            } while (b >= 128);
+          }
+        }
+      }
+      const tag = x < 2 ** 31 ? x & 3 : x % 4;
+      if (tag === TAG_DELTA) {
+        runs.add(k / scale, 1);
+        i++;
+        k -= x < 2 ** 31 ? (x >>> 3) ^ -((x >>> 2) & 1) : unzigzag(x / 4);
+      } else if (tag === TAG_RAW) {
+        at -= 8;
+        for (let q = 0; q < 8; q++) rawBytes[q] = bytes[at + q]!;
+        runs.add(raw64[0]!, 1);
+        i++;
+      } else {
+        const length = (x - tag) / 4;
+        const n = Math.min(length, end - i);
+        runs.add(tag === TAG_REPEAT ? k / scale : Number.NaN, n);
+        i += n;
+        // What is left of the run, should the read stop inside it, is `read`'s.
+        this.run = length - n;
+        this.runTag = tag;
+      }
+    }
+    this.at = at;
+    this.k = k;
+    return i;
   }
 
   /** Moves `count` rows back without reading their values where it can (runs). */
@@ -1063,8 +1235,9 @@ class Cursor {
 }
 
 /**
- * The latest few whole series read (newest first) of some columns, each valid for one `total`:
- * emptied (its arrays let go) at the next commit, so that a read, an export, holds no memory after.
+ * The latest few whole series read of some columns, each valid for one `total`: values (newest
+ * first, `seriesInto`) and runs (oldest first, `seriesRuns`), and the scratch of `seriesRuns`.
+ * Emptied (its arrays let go) at the next commit, so that a read, an export, holds no memory after.
  */
 class WholeSeriesCache {
   private readonly columns: Int32Array;
@@ -1084,6 +1257,9 @@ class WholeSeriesCache {
   get bytes(): number {
     let bytes = 0;
     for (const v of this.values) bytes += v.byteLength;
+    for (const r of this.runs) bytes += r.starts.byteLength + r.heads.byteLength;
+    bytes += this.runsOf.starts.byteLength + this.runsOf.heads.byteLength + this.runsBy.starts.byteLength + this.runsBy.heads.byteLength;
+    bytes += this.builder.lengths.byteLength + this.builder.values.byteLength + this.rows.byteLength + this.positive.byteLength;
     return bytes;
   }
 
@@ -1108,11 +1284,65 @@ class WholeSeriesCache {
     this.holding = true;
   }
 
+  /**
+   * Scratch of `Store.seriesRuns` (`hold()` when used): runs as decoded or computed, rows decoded
+   * one by one, operands' runs, and how many row intervals are positive before each row, oldest
+   * first (valid at `positiveTotal` rows, `positiveSize` of them). Let go with the rest.
+   */
+  builder = new RunBuilder();
+  rows = EMPTY_VALUES;
+  runsOf = new SeriesRuns();
+  runsBy = new SeriesRuns();
+  positive = new Int32Array(1);
+  positiveTotal = -1;
+  positiveSize = 0;
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Runs of a column lately read by `Store.seriesRuns` (the operands of formulas are read again). */
+  private readonly runColumns = new Int32Array(16).fill(-1);
+  private readonly runTotals = new Float64Array(16);
+  private runs: SeriesRuns[] = [];
+  private nextRuns = 0;
+
+  getRuns(column: number, total: number): SeriesRuns | null {
+    for (let e = 0; e < this.runs.length; e++) {
+      if (this.runColumns[e] === column && this.runTotals[e] === total) return this.runs[e]!;
+    }
+    return null;
+  }
+
+  putRuns(column: number, total: number, runs: SeriesRuns): void {
+    // The column's slot when it has one (read again: another session), as `put` does.
+    let e = this.runColumns.indexOf(column);
+    if (e < 0) {
+      e = this.nextRuns;
+      this.nextRuns = (e + 1) % this.runColumns.length;
+    }
+    if (e === this.runs.length) this.runs.push(new SeriesRuns());
+    this.runs[e]!.copyFrom(runs);
+    this.runColumns[e] = column;
+    this.runTotals[e] = total;
+    this.holding = true;
+  }
+
   clear(): void {
     if (!this.holding) return;
     this.holding = false;
     this.columns.fill(-1);
     this.values.fill(EMPTY_VALUES);
+    this.runColumns.fill(-1);
+    this.runs = [];
+    this.nextRuns = 0;
+    this.builder = new RunBuilder();
+    this.rows = EMPTY_VALUES;
+    this.runsOf = new SeriesRuns();
+    this.runsBy = new SeriesRuns();
+    this.positive = new Int32Array(1);
+    this.positiveTotal = -1;
+    this.positiveSize = 0;
   }
 }
 
@@ -1122,6 +1352,130 @@ function popcount8(b: number): number {
   b = b - ((b >> 1) & 0x55);
   b = (b & 0x33) + ((b >> 2) & 0x33);
   return (b + (b >> 4)) & 0x0f;
+}
+
+/**
+ * A series as runs, oldest first: run r holds `heads[r]` (NaN: missing) over rows
+ * [starts[r], starts[r + 1]); `rows` is `starts[count]`. Runs next to each other hold different
+ * values (NaN equals NaN here, 0 and -0 differ). What `Store.seriesRuns` gives.
+ */
+export class SeriesRuns {
+  starts = new Int32Array(1);
+  heads = new Float64Array(0);
+  count = 0;
+  rows = 0;
+
+  /** Room for `runs` runs (what it held is lost when it grows). */
+  reserve(runs: number): void {
+    if (this.heads.length >= runs) return;
+    this.starts = new Int32Array(runs + 1);
+    this.heads = new Float64Array(runs);
+  }
+
+  /** `rows` missing rows: one run (none for no row). */
+  missing(rows: number): void {
+    this.reserve(1);
+    this.count = rows > 0 ? 1 : 0;
+    this.starts[0] = 0;
+    this.starts[this.count] = rows;
+    this.heads[0] = Number.NaN;
+    this.rows = rows;
+  }
+
+  copyFrom(other: SeriesRuns): void {
+    this.reserve(other.count);
+    this.starts.set(other.starts.subarray(0, other.count + 1));
+    this.heads.set(other.heads.subarray(0, other.count));
+    this.count = other.count;
+    this.rows = other.rows;
+  }
+
+  /** The rows, oldest first, into `out[0..rows)` (NaN where missing). */
+  rowsInto(out: Float64Array): void {
+    const starts = this.starts;
+    const heads = this.heads;
+    for (let r = 0; r < this.count; r++) {
+      const from = starts[r]!;
+      const to = starts[r + 1]!;
+      const v = heads[r]!;
+      if (to - from < 16) for (let i = from; i < to; i++) out[i] = v;
+      else out.fill(v, from, to);
+    }
+  }
+}
+
+/** Runs as they are decoded or computed: appended in row order (either way), a value like the last extending it. */
+class RunBuilder {
+  lengths = new Int32Array(64);
+  values = new Float64Array(64);
+  count = 0;
+
+  add(v: number, n: number): void {
+    const c = this.count;
+    if (c > 0) {
+      const last = this.values[c - 1]!;
+      if (last === v ? v !== 0 || 1 / v === 1 / last : v !== v && last !== last) {
+        this.lengths[c - 1]! += n;
+        return;
+      }
+    }
+    if (c === this.values.length) {
+      this.lengths = grownInt32(this.lengths, c * 2);
+      this.values = grownFloat64(this.values, c * 2);
+    }
+    this.values[c] = v;
+    this.lengths[c] = n;
+    this.count = c + 1;
+  }
+
+  /** Rows `rows[from..to)` (none of them -0, as a Store holds none): equal ones next to each other as one run. */
+  addRows(rows: Float64Array, from: number, to: number): void {
+    if (from >= to) return;
+    // The first run may extend the last one; the others differ from the run before them.
+    let j = from + 1;
+    const first = rows[from]!;
+    if (first === first) while (j < to && rows[j] === first) j++;
+    else while (j < to && rows[j] !== rows[j]) j++;
+    this.add(first, j - from);
+    if (j === to) return;
+    let c = this.count;
+    if (c + to - j > this.values.length) {
+      const size = Math.max(c + to - j, 2 * this.values.length);
+      this.lengths = grownInt32(this.lengths, size);
+      this.values = grownFloat64(this.values, size);
+    }
+    const values = this.values;
+    const lengths = this.lengths;
+    while (j < to) {
+      const v = rows[j]!;
+      let end = j + 1;
+      if (v === v) while (end < to && rows[end] === v) end++;
+      else while (end < to && rows[end] !== rows[end]) end++;
+      values[c] = v;
+      lengths[c++] = end - j;
+      j = end;
+    }
+    this.count = c;
+  }
+
+  /** The runs into `out`, oldest first (`newestFirst`: they were added from the newest row back). */
+  finish(out: SeriesRuns, newestFirst: boolean): void {
+    const count = this.count;
+    out.reserve(count);
+    const starts = out.starts;
+    const heads = out.heads;
+    let row = 0;
+    for (let r = 0; r < count; r++) {
+      const from = newestFirst ? count - 1 - r : r;
+      starts[r] = row;
+      heads[r] = this.values[from]!;
+      row += this.lengths[from]!;
+    }
+    starts[count] = row;
+    out.count = count;
+    out.rows = row;
+    this.count = 0;
+  }
 }
 
 const FORMULA_OPS: ReadonlySet<string> = new Set(['per_minute', 'percent_of_interval', 'ratio']);
@@ -1166,8 +1520,14 @@ export class Store {
   private readonly acc = new Float64Array(6);
   private readonly a: Cursor;
   private readonly b: Cursor;
-  /** Whole series of reference columns lately read by `seriesInto` (see `readWhole`). */
+  /**
+   * Whole series lately read: of reference columns by `seriesInto` (see `readWhole`), of
+   * references and formula operands as runs by `seriesRuns`; and the scratch of `seriesRuns`.
+   */
   private readonly wholeReferences = new WholeSeriesCache(8);
+  /** The columns formulas read, at `operandsFor` metrics. */
+  private readonly operands = new Set<number>();
+  private operandsFor = -1;
 
   constructor(capacity = 3600, originT = Date.now(), options: StoreOptions = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -1190,7 +1550,11 @@ export class Store {
     return Math.min(this.total, this.capacity);
   }
 
-  /** Bytes the store holds for its samples: the encoded blocks, the open block, times, state (the few whole series `seriesInto` keeps included). */
+  /**
+   * Bytes the store holds for its samples: the encoded blocks, the open block, times, state (the
+   * few whole series and runs `seriesInto` and `seriesRuns` keep, and their scratch, until the
+   * next commit, included).
+   */
   get bytes(): number {
     return this.data.bytes + this.times.byteLength + this.scratch.byteLength + this.divisors.byteLength + this.intervals.byteLength + this.wholeReferences.bytes;
   }
@@ -1494,6 +1858,161 @@ export class Store {
       cursor.referenceValues = null;
     }
     if (data.references.has(column)) this.wholeReferences.put(column, this.total, out, size);
+  }
+
+  /**
+   * `series()` as runs (see `SeriesRuns`) into `out`: the same values, a run of the encoding (a
+   * value repeated, missing rows) read at once rather than row by row. A computed metric is
+   * computed from its operands' runs, as `applyFormula` computes it (to the bit): per run where
+   * the result is the same on every row, per row where it changes with the interval. Returns
+   * `size`, or 0 (and `out` untouched) when the metric has no values (unknown, derived, an
+   * operand missing).
+   */
+  seriesRuns(name: string, out: SeriesRuns): number {
+    const size = this.size;
+    const index = this.indexByName.get(name);
+    if (index === undefined || size === 0) return 0;
+    const info = this.infos[index]!;
+    if (info.derivedFrom) return 0;
+    if (!info.formula) {
+      const column = this.columnOf[index]!;
+      this.columnRuns(column, size, out);
+      if (this.operandColumns().has(column) && !this.data.references.has(column)) this.wholeReferences.putRuns(column, this.total, out);
+      return size;
+    }
+    const plan = this.planOf(index);
+    const op = plan.op!;
+    if (plan.of < 0 || (op === 'ratio' && plan.by < 0)) return 0;
+    const scratch = this.wholeReferences;
+    scratch.hold();
+    const of = this.operandRuns(plan.of, size, scratch.runsOf);
+    const { scale, rounded } = resolutionOf(plan.unit);
+    const builder = scratch.builder;
+    builder.count = 0;
+    const starts = of.starts;
+    const heads = of.heads;
+    if (op === 'ratio') {
+      const by = this.operandRuns(plan.by, size, scratch.runsBy);
+      // Where neither operand changes, neither does their ratio.
+      let a = 0;
+      let b = 0;
+      let row = 0;
+      while (row < size) {
+        const endA = starts[a + 1]!;
+        const endB = by.starts[b + 1]!;
+        const end = endA < endB ? endA : endB;
+        const d = by.heads[b]!;
+        let v = d !== 0 ? heads[a]! / d : Number.NaN;
+        if (rounded) {
+          const k = Math.round(v * scale);
+          if (Math.abs(k) <= MAX_STEPS) v = k === 0 ? 0 : k / scale;
+        }
+        builder.add(v, end - row);
+        row = end;
+        if (endA === end) a++;
+        if (endB === end) b++;
+      }
+    } else {
+      const per = op === 'per_minute' ? 60_000 : 100;
+      const intervals = this.intervalRows(size);
+      const positive = scratch.positive;
+      for (let r = 0; r < of.count; r++) {
+        const x = heads[r]!;
+        const from = starts[r]!;
+        const to = starts[r + 1]!;
+        if (x !== x) {
+          builder.add(Number.NaN, to - from);
+        } else if (x === 0 && 1 / x > 0 && positive[to]! - positive[from]! === to - from) {
+          // 0 per any interval is 0.
+          builder.add(0, to - from);
+        } else {
+          for (let j = from; j < to; j++) {
+            const d = intervals[size - 1 - j]!;
+            let v = d > 0 ? (x * per) / d : Number.NaN;
+            if (rounded) {
+              const k = Math.round(v * scale);
+              if (Math.abs(k) <= MAX_STEPS) v = k === 0 ? 0 : k / scale;
+            }
+            builder.add(v, 1);
+          }
+        }
+      }
+    }
+    builder.finish(out, false);
+    return size;
+  }
+
+  /** Column `column`'s `size` newest values as runs, oldest first (the references kept as `readWhole` keeps them). */
+  private columnRuns(column: number, size: number, out: SeriesRuns): void {
+    const newest = this.total - 1;
+    const data = this.data;
+    const ref = data.ref[column]!;
+    const cursor = this.a;
+    const scratch = this.wholeReferences;
+    scratch.hold();
+    if (scratch.rows.length < size) scratch.rows = new Float64Array(size);
+    const rows = scratch.rows;
+    const builder = scratch.builder;
+    builder.count = 0;
+    const referenceRuns = ref >= 0 ? this.wholeReferences.getRuns(ref, this.total) : null;
+    if (referenceRuns !== null && referenceRuns.rows === size) {
+      cursor.referenceRuns = referenceRuns;
+      cursor.referenceRun = referenceRuns.count - 1;
+    } else {
+      cursor.referenceValues = ref >= 0 ? this.wholeReferences.get(ref, this.total, size) : null;
+    }
+    try {
+      cursor.seek(column, newest, newest);
+      cursor.readRuns(builder, rows, size);
+    } finally {
+      cursor.referenceValues = null;
+      cursor.referenceRuns = null;
+    }
+    builder.finish(out, true);
+    if (data.references.has(column)) this.wholeReferences.putRuns(column, this.total, out);
+  }
+
+  /** A formula operand's runs (lately read ones kept, see `seriesRuns`), copied into `into`. */
+  private operandRuns(column: number, size: number, into: SeriesRuns): SeriesRuns {
+    const kept = this.wholeReferences.getRuns(column, this.total);
+    if (kept !== null && kept.rows === size) {
+      into.copyFrom(kept);
+    } else {
+      this.columnRuns(column, size, into);
+      if (!this.data.references.has(column)) this.wholeReferences.putRuns(column, this.total, into);
+    }
+    return into;
+  }
+
+  /** The columns formulas read (`seriesRuns` keeps their runs for the computed metrics read after them). */
+  private operandColumns(): Set<number> {
+    if (this.operandsFor === this.infos.length) return this.operands;
+    this.operands.clear();
+    for (let i = 0; i < this.infos.length; i++) {
+      const formula = this.infos[i]!.formula;
+      if (!formula) continue;
+      const plan = this.planOf(i);
+      if (plan.of >= 0) this.operands.add(plan.of);
+      if (plan.by >= 0) this.operands.add(plan.by);
+    }
+    this.operandsFor = this.infos.length;
+    return this.operands;
+  }
+
+  /**
+   * The `size` newest rows' intervals, newest first (`intervalsOf`: row `total - 1 - i` at i),
+   * and in the scratch how many of the oldest i rows have a positive one (`positive[i]`).
+   */
+  private intervalRows(size: number): Float64Array {
+    const intervals = this.intervalsOf(this.total - 1, size);
+    const scratch = this.wholeReferences;
+    if (scratch.positiveTotal === this.total && scratch.positiveSize === size) return intervals;
+    if (scratch.positive.length < size + 1) scratch.positive = new Int32Array(size + 1);
+    const positive = scratch.positive;
+    for (let i = 0; i < size; i++) positive[i + 1] = positive[i]! + (intervals[size - 1 - i]! > 0 ? 1 : 0);
+    scratch.positiveTotal = this.total;
+    scratch.positiveSize = size;
+    return intervals;
   }
 
   /**
