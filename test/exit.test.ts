@@ -185,6 +185,27 @@ describe("signals: the program's own handling stays the program's", () => {
     expect(Date.now() - secondAt).toBeLessThan(5000);
   });
 
+  it('a SIGTERM while the session of a SIGINT is being written joins it: the session is written, then the process dies by SIGTERM', async () => {
+    const outcome = await runProgram('int-then-term', `
+      getProfiler().hooks.export.tapPromise('slow-export', async () => {
+        process.stdout.write('exporting\\n');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      });
+      setInterval(() => {}, 1000);
+    `, (kill, output) => {
+      kill('SIGINT');
+      const then = setInterval(() => {
+        if (output().includes('exporting')) {
+          clearInterval(then);
+          kill('SIGTERM');
+        }
+      }, 20);
+    });
+    expect(outcome.stdout).toContain('exporting');
+    expect(outcome.signal, outcome.stderr).toBe('SIGTERM');
+    sessionOf(outcome, 'int-then-term');
+  });
+
   it('two profilers in one program: SIGTERM writes both sessions before the signal ends the process', async () => {
     const outcome = await runProgram('first', `
       const { Profiler } = await import('@loadlight/core');

@@ -664,7 +664,8 @@ export class Profiler {
       // (execa, ink, write-file-atomic...) ends the process itself when it sees only its own
       // listeners: ours stays until the session is out, so that it waits, and goes at a second signal.
       if (!programHandles && (signalExit === 0 || signalled)) process.removeListener(signal, onSignal);
-      if (signalled && !programHandles) return;
+      // A second signal with signal-exit: ours is gone, so signal-exit ends the process at once.
+      if (signalled && !programHandles && signalExit > 0) return;
       signalled = true;
       signalStops.pending++;
       void this.stop()

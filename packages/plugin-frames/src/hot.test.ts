@@ -49,4 +49,23 @@ describe('frame-time histograms per window', () => {
       closeWindow(a);
     }
   });
+
+  it('a window left alone with an emptied histogram of its own lets it go at its next collect', () => {
+    const a = openWindow(10);
+    const b = openWindow(10);
+    try {
+      trackFrame(40);
+      expect(collect(a)['frames.latency.max_ms']).toBeCloseTo(40, 1); // a's own, read and emptied
+      expect(a.latency?.count).toBe(0);
+      closeWindow(b); // nothing pending: nothing handed on
+      trackFrame(60);
+      const alone = collect(a);
+      expect(alone['frames.analysed.count']).toBe(1);
+      expect(alone['frames.latency.max_ms']).toBeCloseTo(60, 1);
+      expect(a.latency).toBeNull();
+    } finally {
+      closeWindow(b);
+      closeWindow(a);
+    }
+  });
 });

@@ -51,4 +51,23 @@ describe('OCR latency histograms per window', () => {
       closeWindow(a);
     }
   });
+
+  it('a window left alone with an emptied histogram of its own lets it go at its next collect', () => {
+    const a = openWindow();
+    const b = openWindow();
+    try {
+      recordOcrCall(40, null, false);
+      expect(collect(a)['ocr.latency.max_ms']).toBeCloseTo(40, 1); // a's own, read and emptied
+      expect(a.latency?.count).toBe(0);
+      closeWindow(b); // nothing pending: nothing handed on
+      recordOcrCall(60, null, false);
+      const alone = collect(a);
+      expect(alone['ocr.calls.count']).toBe(1);
+      expect(alone['ocr.latency.max_ms']).toBeCloseTo(60, 1);
+      expect(a.latency).toBeNull();
+    } finally {
+      closeWindow(b);
+      closeWindow(a);
+    }
+  });
 });
