@@ -32,14 +32,22 @@ const { _ } = require('ajv/dist/2020.js');
 /** @type {(ajv: import('ajv/dist/2020.js').Ajv2020, validate: Function) => string} */
 const standaloneCode = require('ajv/dist/standalone/index.js').default;
 
-/** Core's source imports the table: a first generation starts from an empty one. */
-function emptyTable() {
-  return `${HEADER}/** sha256 of a schema's JSON -> the module beside this file holding its precompiled validator. */\nexport const PRECOMPILED: Readonly<Record<string, string>> = {};\n`;
+/**
+ * validators.ts for these rows (key, file, from). With none it is the empty table a first
+ * generation starts from (core's source imports it).
+ * @param {Array<[string, string, string]>} rows
+ */
+function tableSource(rows) {
+  const entries = rows.map(([key, file, from]) => `  // ${from}\n  '${key}': '${file}',\n`).join('');
+  return (
+    `${HEADER}/** sha256 of a schema's JSON -> the module beside this file holding its precompiled validator. */\n` +
+    `export const PRECOMPILED: Readonly<Record<string, string>> = {${rows.length ? `\n${entries}` : ''}};\n`
+  );
 }
 if (!existsSync(TABLE)) {
   if (check) fail([`${path.relative(CORE, TABLE)} is missing`]);
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(TABLE, emptyTable());
+  writeFileSync(TABLE, tableSource([]));
 }
 
 const shim = path.join(CORE, 'scripts/capture-core.ts');
@@ -92,13 +100,7 @@ for (const { name, from, schema } of schemas) {
   files.set(`${name}.cjs`, `${HEADER}// The ajv validator of ${from}.\n${code}\n`);
   table.push([key, `${name}.cjs`, from]);
 }
-files.set(
-  'validators.ts',
-  `${HEADER}/** sha256 of a schema's JSON -> the module beside this file holding its precompiled validator. */\n` +
-    `export const PRECOMPILED: Readonly<Record<string, string>> = {\n` +
-    table.map(([key, file, from]) => `  // ${from}\n  '${key}': '${file}',\n`).join('') +
-    `};\n`,
-);
+files.set('validators.ts', tableSource(table));
 
 const stale = readdirSync(OUT).filter((file) => file.endsWith('.cjs') && !files.has(file));
 const changed = [...files].filter(([file, content]) => !existsSync(path.join(OUT, file)) || readFileSync(path.join(OUT, file), 'utf8') !== content);

@@ -387,6 +387,39 @@ describe('a collect tap that writes garbage', () => {
     expect(warnings).toEqual(['plugin "sloppy" failed in collect: wrote string to metric "sloppy.bad"; expected a number or null (further failures are counted in the session\'s faults)']);
   });
 
+  it('keeps the writes of a tapPromise tap that returns no promise (the return is its fault), not those of a tap that throws', async () => {
+    const calls = { garbage: 0, throws: 0 };
+    const odd = definePlugin({
+      name: 'odd',
+      metrics: {
+        'odd.kept': { unit: 'count', kind: 'gauge', description: 'written, then garbage returned' },
+        'odd.dropped': { unit: 'count', kind: 'gauge', description: 'written, then thrown' },
+      },
+      apply(p) {
+        p.hooks.collect.tapPromise('odd-garbage', ((w: { set(name: string, value: number): void }) => {
+          w.set('odd.kept', ++calls.garbage);
+          return { not: 'a promise' };
+        }) as never);
+        p.hooks.collect.tapPromise('odd-throws', (w) => {
+          w.set('odd.dropped', ++calls.throws);
+          throw new Error('injected: throw after writing');
+        });
+      },
+    });
+    const { source, reporter } = witness();
+    const { profiler } = make([source, odd], [reporter], { maxConsecutiveFaults: 0 });
+    await profiler.start();
+    await until(() => calls.garbage >= 8, '8 ticks');
+    const session = await profiler.stop();
+    validateSession(session);
+    expect(sessionSeries(session, 'odd.kept')).toEqual(Array.from({ length: calls.garbage }, (_, i) => i + 1));
+    expect(sessionSeries(session, 'odd.dropped').every((v) => v === null)).toBe(true);
+    expect(session.faults).toEqual([
+      expect.objectContaining({ plugin: 'odd-garbage', hook: 'collect', count: calls.garbage, message: 'tapPromise tap returned object, not a promise' }),
+      expect.objectContaining({ plugin: 'odd-throws', hook: 'collect', count: calls.throws, message: 'injected: throw after writing' }),
+    ]);
+  });
+
   it('cannot write into a later tick once its collect timed out', async () => {
     let late = 0;
     const slow = definePlugin({

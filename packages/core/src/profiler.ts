@@ -434,31 +434,20 @@ export class Profiler {
               running = original.type === 'async' ? callbackTap(original, callArgs) : original.fn(...callArgs);
               // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
               if (!isThenable(running)) {
-                writer?.close();
-                if (original.type === 'promise') {
-                  // tapPromise promised a promise: garbage back is its fault (its writes stay).
-                  this.tapFailed(health, new TypeError(`tapPromise tap returned ${running === null ? 'null' : typeof running}, not a promise`));
-                } else health.streak = 0;
+                // tapPromise promised a promise: garbage back is its fault (its writes stay).
+                if (original.type === 'promise') this.tapEnded(health, writer, true, new TypeError(`tapPromise tap returned ${running === null ? 'null' : typeof running}, not a promise`), true);
+                else this.tapEnded(health, writer, false);
                 return SETTLED;
               }
             } catch (error) {
               // thrown, or a returned value whose `then` getter threw
-              writer?.discard();
-              writer?.close();
-              this.tapFailed(health, error);
+              this.tapEnded(health, writer, true, error);
               return SETTLED;
             }
             // Promise.resolve adopts any thenable: one whose `then` throws is a rejection.
             return withTimeout(Promise.resolve(running), timeoutMs()).then(
-              () => {
-                writer?.close();
-                health.streak = 0;
-              },
-              (error: unknown) => {
-                writer?.discard();
-                writer?.close();
-                this.tapFailed(health, error);
-              },
+              () => this.tapEnded(health, writer, false),
+              (error: unknown) => this.tapEnded(health, writer, true, error),
             );
           };
           return { ...tap, type: 'promise', fn } as Tap;
@@ -471,10 +460,8 @@ export class Profiler {
         register: (tap) => {
           const original = (tap as RegisteredTap).fn;
           const health: TapHealth = { plugin: tap.name, hook: name, streak: 0, disabled: false };
-          const settled = () => {
-            health.streak = 0;
-          };
-          const failed = (error: unknown) => this.tapFailed(health, error);
+          const settled = () => this.tapEnded(health, null, false);
+          const failed = (error: unknown) => this.tapEnded(health, null, true, error);
           // Every sync hook passes one argument.
           const fn = (arg: unknown) => {
             if (health.disabled) return;
@@ -486,15 +473,26 @@ export class Profiler {
                 return;
               }
             } catch (error) {
-              this.tapFailed(health, error);
+              failed(error);
               return;
             }
-            health.streak = 0;
+            settled();
           };
           return { ...tap, fn } as Tap;
         },
       });
     }
+  }
+
+  /**
+   * Every end of a tap's run, for every hook: its collect writer closed (a failed run's writes
+   * dropped, unless `keepWrites`), then its run of failures reset, or the failure counted (tapFailed).
+   */
+  private tapEnded(health: TapHealth, writer: TapWriter | null, failed: boolean, error?: unknown, keepWrites = false): void {
+    if (failed && !keepWrites) writer?.discard();
+    writer?.close();
+    if (failed) this.tapFailed(health, error);
+    else health.streak = 0;
   }
 
   /** @internal the row being filled by this tick's collect taps. */

@@ -17,8 +17,71 @@ const FIELD: Record<MetricAggregate, keyof WindowStats> = {
 };
 const AGGREGATES = Object.keys(FIELD) as MetricAggregate[];
 
+/**
+ * The window's statistics from `timeSeries()` and `series()` alone, with plain code (not the
+ * Store's scan): a row at t is in the window when `now - seconds*1000 < t <= now` (now: the newest
+ * row's time by default); the rate's time runs from the window's start, or from the origin when no
+ * held row is at or before that start; the slope is the least-squares fit with t in minutes.
+ * Sums run newest first, like the Store's.
+ */
+function referenceWindow(store: Store, name: string, seconds: number, now: number | undefined): WindowStats {
+  const times = store.timeSeries();
+  const series = store.series(name);
+  const end = now ?? times.at(-1) ?? 0;
+  const from = end - seconds * 1000;
+  const rows: Array<{ t: number; v: number }> = []; // newest first
+  let earlier = false;
+  for (let i = times.length - 1; i >= 0; i--) {
+    const t = times[i]!;
+    const v = series[i];
+    if (t <= from) earlier = true;
+    else if (t <= end && v !== null && v !== undefined) rows.push({ t, v });
+  }
+  const n = rows.length;
+  if (n === 0) return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
+  // ascending, -0 before 0
+  const sorted = rows.map(({ v }) => v).sort((x, y) => x - y || (Object.is(x, -0) ? -1 : Object.is(y, -0) ? 1 : 0));
+  let sum = 0;
+  let st = 0;
+  let stt = 0;
+  let stv = 0;
+  for (const { t, v } of rows) {
+    sum += v;
+    const minutes = (t - end) / 60_000;
+    st += minutes;
+    stt += minutes * minutes;
+    stv += minutes * v;
+  }
+  const spanMs = end - (earlier ? from : Math.max(store.originT, from));
+  const denominator = n * stt - st * st;
+  return {
+    count: n,
+    mean: sum / n,
+    min: sorted[0]!,
+    max: sorted[n - 1]!,
+    p95: sorted[Math.max(1, Math.ceil(0.95 * n)) - 1]!,
+    last: rows[0]!.v,
+    sum,
+    ratePerMinute: spanMs > 0 ? (sum * 60_000) / spanMs : null,
+    slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sum) / denominator : null,
+  };
+}
+
+/** Whether two figures agree: exactly (Object.is), or for a sum's figure within 1e-9 relative. */
+function agrees(actual: number | null, expected: number | null, sum: boolean): boolean {
+  if (Object.is(actual, expected)) return true;
+  if (!sum || actual === null || expected === null) return false;
+  return Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
+}
+
+const SUMS = new Set<keyof WindowStats>(['mean', 'sum', 'ratePerMinute', 'slopePerMinute']);
+
 function expectSameFigures(store: Store, name: string, seconds: number, now: number | undefined): void {
   const stats = store.window(name, seconds, now);
+  const reference = referenceWindow(store, name, seconds, now);
+  for (const key of Object.keys(reference) as Array<keyof WindowStats>) {
+    expect(agrees(stats[key], reference[key], SUMS.has(key)), `window ${name} ${key} over ${seconds} s to ${now}: ${stats[key]}, expected ${reference[key]}`).toBe(true);
+  }
   for (const aggregate of AGGREGATES) {
     // Object.is: -0 and 0 told apart, null and NaN never confused.
     expect(Object.is(store.windowValue(name, seconds, now, aggregate), stats[FIELD[aggregate]]), `${name} ${aggregate} over ${seconds} s to ${now}`).toBe(true);
@@ -26,7 +89,7 @@ function expectSameFigures(store: Store, name: string, seconds: number, now: num
 }
 
 describe('Store.windowValue', () => {
-  it('gives the figure window() gives, for every aggregate, on random rows', () => {
+  it('gives the figure window() gives, for every aggregate, on random rows, both as worked out from series()', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 3, max: 200 }),
@@ -39,7 +102,12 @@ describe('Store.windowValue', () => {
         ),
         fc.integer({ min: 1, max: 300 }),
         fc.option(fc.integer({ min: -2000, max: 400_000 })),
-        (capacity, rows, seconds, now) => {
+        // times and `now` on a grid of 1 ms, 250 ms or 1 s: rows fall on the windows' edges
+        fc.constantFrom(1, 250, 1000),
+        fc.nat(),
+        (capacity, rows, seconds, at, grid, pick) => {
+          const onGrid = (ms: number) => Math.round(ms / grid) * grid;
+          const now = at === null ? undefined : onGrid(at);
           const store = new Store(capacity, 0, { blockRows: 8 });
           store.declare(metric('a.value', 'count'));
           store.declare({ ...metric('a.calls', 'count'), kind: 'counter' });
@@ -47,11 +115,14 @@ describe('Store.windowValue', () => {
           store.declare(metric('a.ratio', 'ratio', { formula: { op: 'ratio', of: 'value', by: 'calls' } }));
           let t = 0;
           for (const [step, v] of rows) {
-            t += step;
+            t += onGrid(step);
             store.commit(t, [v ?? Number.NaN, v === null ? Number.NaN : Math.abs(Math.round(v))]);
           }
-          for (const name of ['a.value', 'a.calls', 'a.calls_per_minute', 'a.ratio', 'a.unknown']) {
-            expectSameFigures(store, name, seconds, now ?? undefined);
+          // and a window starting exactly at a held row (that row is out, the next one in)
+          const times = store.timeSeries();
+          const ends = times.length > 0 ? [now, times[pick % times.length]! + seconds * 1000] : [now];
+          for (const end of ends) {
+            for (const name of ['a.value', 'a.calls', 'a.calls_per_minute', 'a.ratio', 'a.unknown']) expectSameFigures(store, name, seconds, end);
           }
         },
       ),

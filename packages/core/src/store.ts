@@ -1495,6 +1495,8 @@ export class Store {
   private readonly times: Float64Array;
   private readonly data: Columns;
   private readonly infos: MetricInfo[] = [];
+  /** Bumped by every metric declared or re-declared: the catalogue changed (`revision`). */
+  private declarations = 0;
   private readonly indexByName = new Map<string, number>();
   /** Metric index to column (-1: none), and back. */
   private readonly columnOf: number[] = [];
@@ -1573,6 +1575,7 @@ export class Store {
       }
       checkFormula(info);
       this.infos[existing] = info;
+      this.declarations++;
       return existing;
     }
     if (!isValidMetricName(info.name)) {
@@ -1585,6 +1588,7 @@ export class Store {
     checkFormula(info);
     const index = this.infos.length;
     this.infos.push(info);
+    this.declarations++;
     this.indexByName.set(info.name, index);
     if (info.derivedFrom || info.formula) {
       this.columnOf.push(-1);
@@ -1620,6 +1624,11 @@ export class Store {
 
   get metricCount(): number {
     return this.infos.length;
+  }
+
+  /** Changes whenever `catalogue()` does (a metric declared or re-declared): one comparison tells a reader. */
+  get revision(): number {
+    return this.declarations;
   }
 
   /** Appends one row: `row[i]` is the value of metric `i` (NaN when missing); returns its ring position. */

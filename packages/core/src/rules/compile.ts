@@ -231,7 +231,7 @@ function parse(condition: unknown, counter: { next: number }, root: boolean): Co
     const children = kind === 'not' ? [parse(sub, counter, false)] : (sub as unknown[]).map((c) => parse(c, counter, false));
     // Boolean conditions always have a priority, 1 by default.
     const priority = String(Number.parseInt(String(condition.priority), 10) || 1);
-    return { kind, id, priority, children, sets: prioritize(children) };
+    return { kind, id, priority, children, sets: byPriority(children, (child) => child.priority) };
   }
   if (root) throw new Uncompilable('a root that is not "all", "any" or "not"');
   for (const key of ['fact', 'operator', 'value']) if (!hasOwn(condition, key)) throw new Uncompilable(`a condition without "${key}"`);
@@ -244,14 +244,19 @@ function parse(condition: unknown, counter: { next: number }, root: boolean): Co
   return { kind: 'leaf', id, priority, fact: condition.fact, path: condition.path, operator, value, ref };
 }
 
-function prioritize(children: ConditionNode[]): ConditionNode[][] {
-  const byPriority = new Map<string, ConditionNode[]>();
-  for (const child of children) {
-    let set = byPriority.get(child.priority);
-    if (!set) byPriority.set(child.priority, (set = []));
-    set.push(child);
+/**
+ * Items grouped by priority, highest first, in their order within a group: json-rules-engine's
+ * `prioritizeConditions` (a node's children) and `prioritizeRules` (an engine's rules).
+ */
+function byPriority<T>(items: readonly T[], priorityOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = priorityOf(item);
+    let set = groups.get(key);
+    if (!set) groups.set(key, (set = []));
+    set.push(item);
   }
-  return [...byPriority.keys()].sort((a, b) => (Number(a) > Number(b) ? -1 : 1)).map((key) => byPriority.get(key)!);
+  return [...groups.keys()].sort((a, b) => (Number(a) > Number(b) ? -1 : 1)).map((key) => groups.get(key)!);
 }
 
 function compileNode(node: ConditionNode, nested: boolean): Evaluate {
@@ -364,8 +369,14 @@ export interface CompileOptions {
   readCounts?: ReadonlyMap<string, number>;
 }
 
+/** A rule's condition tree, parsed and checked, its nodes numbered. */
+interface ParsedConditions {
+  root: BooleanNode;
+  nodeCount: number;
+}
+
 /** Parses and checks a rule's `conditions`, numbering its nodes. Throws an `Uncompilable` error naming what it cannot express. */
-function parseConditions(conditions: unknown): { root: BooleanNode; nodeCount: number } {
+function parseConditions(conditions: unknown): ParsedConditions {
   const counter = { next: 0 };
   const root = parse(conditions, counter, true) as BooleanNode;
   // the leaves' readers check their paths
@@ -378,9 +389,22 @@ function parseConditions(conditions: unknown): { root: BooleanNode; nodeCount: n
   return { root, nodeCount: counter.next };
 }
 
+/** The parsed conditions, or why json-rules-engine must run them itself (any other error is thrown). */
+function tryParse(conditions: unknown): ParsedConditions | string {
+  try {
+    return parseConditions(conditions);
+  } catch (error) {
+    if (error instanceof Uncompilable) return error.message;
+    throw error;
+  }
+}
+
 /** Compiles a rule's `conditions`. Throws an `Uncompilable` error naming what it cannot express. */
 export function compileConditions(conditions: unknown, options: CompileOptions = {}): CompiledConditions {
-  const { root, nodeCount } = parseConditions(conditions);
+  return compileParsed(parseConditions(conditions), options);
+}
+
+function compileParsed({ root, nodeCount }: ParsedConditions, options: CompileOptions): CompiledConditions {
   const leaves: LeafNode[] = [];
   let dynamic = false;
   const facts = new Set<string>();
@@ -528,13 +552,8 @@ function generate(root: BooleanNode, options: CompileOptions): (facts: FactValue
 
 /** Why json-rules-engine must run this tree itself, or null when it compiles. */
 export function uncompilableReason(conditions: unknown): string | null {
-  try {
-    parseConditions(conditions);
-    return null;
-  } catch (error) {
-    if (error instanceof Uncompilable) return error.message;
-    throw error;
-  }
+  const parsed = tryParse(conditions);
+  return typeof parsed === 'string' ? parsed : null;
 }
 
 /** A JSON value copied (json-rules-engine clones the conditions before each evaluation). */
@@ -687,21 +706,25 @@ export class RuleProgram {
     const fallback: Array<{ index: number; name: string; reason: string }> = [];
     let engine: Engine | null = null;
     const facts = new Set<string>();
+    // each rule parsed once; a string is why it cannot compile
+    const parsed = rules.map((rule) => tryParse(rule.conditions));
     // how often each fact path is read, over the rules that compile (the fast path's order)
-    const reasons = rules.map((rule) => uncompilableReason(rule.conditions));
     const readCounts = new Map<string, number>();
-    rules.forEach((rule, index) => {
-      if (reasons[index] !== null) return;
-      for (const [fact, path] of readsOf(parseConditions(rule.conditions).root)) readCounts.set(readKey(fact, path), (readCounts.get(readKey(fact, path)) ?? 0) + 1);
-    });
+    for (const tree of parsed) {
+      if (typeof tree === 'string') continue;
+      for (const [fact, path] of readsOf(tree.root)) {
+        const key = readKey(fact, path);
+        readCounts.set(key, (readCounts.get(key) ?? 0) + 1);
+      }
+    }
     this.entries = rules.map((rule, index) => {
-      const reason = reasons[index] ?? null;
-      if (reason === null) {
-        const compiled = compileConditions(rule.conditions, { ...options, readCounts });
+      const tree = parsed[index]!;
+      if (typeof tree !== 'string') {
+        const compiled = compileParsed(tree, { ...options, readCounts });
         for (const fact of compiled.facts) facts.add(fact);
         return { compiled, engineRule: null };
       }
-      fallback.push({ index, name: rule.name, reason });
+      fallback.push({ index, name: rule.name, reason: tree });
       engine ??= new Engine([], ENGINE_OPTIONS);
       const properties: RuleProperties = { name: rule.name, conditions: rule.conditions as RuleProperties['conditions'], event: { type: 'fallback' } };
       if (rule.priority !== undefined) properties.priority = rule.priority;
@@ -712,14 +735,10 @@ export class RuleProgram {
     this.fallback = fallback;
     this.presence = [...facts].sort();
     this.dynamic = this.entries.flatMap((entry, index) => (entry.compiled?.dynamic ? [index] : []));
-    const byPriority = new Map<string, number[]>();
-    rules.forEach((rule, index) => {
-      const key = String(Number.parseInt(String(rule.priority || 1), 10));
-      let set = byPriority.get(key);
-      if (!set) byPriority.set(key, (set = []));
-      set.push(index);
-    });
-    this.sets = [...byPriority.keys()].sort((a, b) => (Number(a) > Number(b) ? -1 : 1)).map((key) => byPriority.get(key)!);
+    this.sets = byPriority(
+      rules.map((_rule, index) => index),
+      (index) => String(Number.parseInt(String(rules[index]!.priority || 1), 10)),
+    );
   }
 
   /**

@@ -299,7 +299,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
           store.catalogue().forEach((info, i) => (row[info.name] = values[i % values.length]!));
           commit(store, T0 + 1000, row);
           const full = buildFacts(store, 60, T0 + 1000);
-          const plan = new FactPlan(store.catalogue(), reads);
+          const plan = new FactPlan(store, reads);
           const lazy = plan.build(store, 60, T0 + 1000);
           expect(Object.keys(lazy.global)).toEqual(Object.keys(full.global));
           expect([...lazy.modules.keys()]).toEqual([...full.modules.keys()]);
@@ -320,7 +320,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
     const store = makeStore({});
     for (const name of ['custom.a.b', 'custom.a.d', 'custom.e']) store.declare({ name, ...gauge });
     commit(store, T0 + 1000, { 'custom.a.b': 1, 'custom.a.d': 2, 'custom.e': 3 });
-    const plan = new FactPlan(store.catalogue(), [
+    const plan = new FactPlan(store, [
       { fact: 'custom', path: '$.a.b' },
       { fact: 'custom', path: '$.a' },
     ]);
@@ -333,7 +333,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
   it('computes only the windows read, each once', () => {
     const store = makeStore(SYSTEM_METRICS, ['a', 'b']);
     commit(store, T0 + 1000, { 'process.cpu.percent': 10, 'module.a.cpu_percent': 5 });
-    const plan = new FactPlan(store.catalogue(), [
+    const plan = new FactPlan(store, [
       { fact: 'process', path: '$.cpu.percent' },
       { fact: 'process', path: '$.cpu.percent' },
       { fact: 'process', path: '$.heap' }, // a subtree: used_mb and growth_mb_per_minute
@@ -358,10 +358,18 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
 
   it('knows when the catalogue changed: a metric declared, or re-declared with other tags', () => {
     const store = makeStore({}, [{ name: 'a', fields: ['cpu_percent'] }]);
-    const plan = new FactPlan(store.catalogue(), [{ fact: 'module', path: '$.tags' }]);
-    expect(plan.fits(store.catalogue())).toBe(true);
+    const plan = new FactPlan(store, [{ fact: 'module', path: '$.tags' }]);
+    expect(plan.fits(store)).toBe(true);
+    commit(store, T0 + 1000, { 'module.a.cpu_percent': 5 }); // rows change nothing
+    expect(plan.fits(store)).toBe(true);
     declareModule(store, { name: 'a', tags: ['verbose'], fields: ['cpu_percent'] });
-    expect(plan.fits(store.catalogue())).toBe(false);
-    expect(new FactPlan(store.catalogue(), [{ fact: 'module', path: '$.tags' }]).build(store, 60, T0).modules.get('a')?.tags).toEqual(['verbose']);
+    expect(plan.fits(store)).toBe(false);
+    const replanned = new FactPlan(store, [{ fact: 'module', path: '$.tags' }]);
+    expect(replanned.build(store, 60, T0).modules.get('a')?.tags).toEqual(['verbose']);
+    expect(replanned.fits(store)).toBe(true);
+    store.declare({ name: 'custom.b', ...gauge });
+    expect(replanned.fits(store)).toBe(false);
+    // another Store with the same catalogue is not the one planned for
+    expect(new FactPlan(store, []).fits(makeStore({}, [{ name: 'a', fields: ['cpu_percent'] }]))).toBe(false);
   });
 });

@@ -246,6 +246,12 @@ export interface Facts {
   modules: Map<string, Record<string, unknown>>;
 }
 
+/**
+ * Sets `value` at `segments`, creating the objects on the way. A value already on the way, or an
+ * object already at the place, stays: a metric name that is a prefix of another keeps the first
+ * declared in its place. (A plan's fills never meet either: they follow the paths of a template
+ * built by this function, a subtree filled whole; a module's `tags` list is left as it is.)
+ */
 function setPath(target: Record<string, unknown>, segments: string[], value: unknown): void {
   let node = target;
   for (let i = 0; i < segments.length - 1; i++) {
@@ -257,7 +263,7 @@ function setPath(target: Record<string, unknown>, segments: string[], value: unk
       node = child;
     } else if (next !== null && typeof next === 'object') {
       node = next as Record<string, unknown>;
-    } else return; // a metric name that is a prefix of another: the first declared keeps its place
+    } else return;
   }
   const leaf = segments[segments.length - 1]!;
   if (Object.hasOwn(node, leaf) && node[leaf] !== null && typeof node[leaf] === 'object') return;
@@ -391,6 +397,9 @@ function plan(template: unknown, path: string | undefined): Source | 'whole' | n
  */
 export class FactPlan {
   private readonly catalogue: readonly MetricInfo[];
+  /** The Store planned for, and its catalogue's revision then. */
+  private readonly planned: Store;
+  private readonly revision: number;
   private readonly global = new Map<string, PlannedFact>();
   private readonly modules = new Map<string, { tags: string[]; planned: PlannedFact }>();
   /** What every fact object with pending reads inherits: one prototype, so they share their shape. */
@@ -409,7 +418,10 @@ export class FactPlan {
   /** Windows computed in the current (last) evaluation so far. */
   windows = 0;
 
-  constructor(catalogue: readonly MetricInfo[], reads: Iterable<FactRead>) {
+  constructor(store: Store, reads: Iterable<FactRead>) {
+    const catalogue = store.catalogue();
+    this.planned = store;
+    this.revision = store.revision;
     this.catalogue = [...catalogue];
     this.stamp = new Uint32Array(catalogue.length);
     this.values = new Array<number | null>(catalogue.length).fill(null);
@@ -463,11 +475,9 @@ export class FactPlan {
     });
   }
 
-  /** Whether the catalogue is still the one planned for (same metrics, same declarations). */
-  fits(catalogue: readonly MetricInfo[]): boolean {
-    if (catalogue.length !== this.catalogue.length) return false;
-    for (let i = 0; i < catalogue.length; i++) if (catalogue[i] !== this.catalogue[i]) return false;
-    return true;
+  /** Whether this is the Store planned for, its catalogue unchanged since (nothing declared). */
+  fits(store: Store): boolean {
+    return store === this.planned && store.revision === this.revision;
   }
 
   /**
@@ -545,20 +555,8 @@ export class FactPlan {
     if (this.filled[read.id] === this.generation) return;
     this.filled[read.id] = this.generation;
     const { source } = read;
-    setIn(target, read.segments, source.kind === 'slot' ? this.slot(source.slot) : source.kind === 'tree' ? this.materialize(source.node) : source.value);
+    setPath(target, read.segments, source.kind === 'slot' ? this.slot(source.slot) : source.kind === 'tree' ? this.materialize(source.node) : source.value);
   }
-}
-
-/** Sets `value` at `segments`, creating the objects on the way (a plan's reads never cross a value). */
-function setIn(target: Record<string, unknown>, segments: string[], value: unknown): void {
-  let node = target;
-  for (let i = 0; i < segments.length - 1; i++) {
-    const segment = segments[i]!;
-    let next = Object.hasOwn(node, segment) ? node[segment] : undefined;
-    if (next === undefined || next === null || typeof next !== 'object') node[segment] = next = {};
-    node = next as Record<string, unknown>;
-  }
-  node[segments[segments.length - 1]!] = value;
 }
 
 /**

@@ -469,7 +469,7 @@ export class RulesStage {
     const { store, windowSeconds } = this.options;
     const catalogue = store.catalogue();
     const compiled = this.compile();
-    this.plan = new FactPlan(catalogue, compiled.reads);
+    this.plan = new FactPlan(store, compiled.reads);
     const facts = this.plan.build(store, windowSeconds, store.latestTime() ?? store.originT);
     // The programs in force, as an evaluation runs them (the module program once per module present).
     await this.runPrograms(compiled, facts, []);
@@ -602,11 +602,10 @@ export class RulesStage {
       this.last = { windows: catalogue.filter((info) => !info.unavailable && placeOf(info).kind !== 'none').length, metrics: catalogue.length, runs: 0 };
       return buildFacts(store, windowSeconds, t);
     }
-    const catalogue = store.catalogue();
     // Rebuilt when a metric is declared or re-declared (a module's tags changed).
-    if (!this.plan || !this.plan.fits(catalogue)) this.plan = new FactPlan(catalogue, compiled.reads);
+    if (!this.plan || !this.plan.fits(store)) this.plan = new FactPlan(store, compiled.reads);
     const facts = this.plan.build(store, windowSeconds, t);
-    this.last = { windows: 0, metrics: catalogue.length, runs: 0 };
+    this.last = { windows: 0, metrics: store.metricCount, runs: 0 };
     return facts;
   }
 
