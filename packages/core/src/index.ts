@@ -8,6 +8,7 @@ export { LoadlightError, isLoadlightError, describeError, type LoadlightErrorCod
 export { validateOptions, assertValid, getAjv, compileSchema, formatAjvErrors, suggest, type JsonSchema } from './validate.js';
 export { sessionProfileSchema, SESSION_SCHEMA_VERSION } from './session-schema.js';
 export { buildSession, validateSession, sessionSeries, sessionHost, sessionConfig, sessionOverhead, recommendationKey, MAX_ALERT_TIMELINE } from './session.js';
+export { moduleTags } from './modules.js';
 export { RulesStage, ruleFileSchema, fillMessage, MODULE_FIELDS, type RuleInfo, type FactCatalogueEntry, type RulesStageOptions } from './rules/index.js';
 export type { ProfilerHooks, HookName } from './hooks.js';
 export type * from './types.js';

@@ -96,6 +96,8 @@ export class Profiler {
   /** The stage's `revision` at the last check of `rulesInForce` (nothing to report while it is the same). */
   private rulesRevision = -1;
   private readonly faults = new Map<string, Fault>();
+  /** Faults counted so far (see `faultsRevision`). */
+  private faultCount = 0;
   private readonly warned = new Set<string>();
   private readonly recorded: SessionRecords = { recommendations: new Map(), alerts: [] };
   private readonly cpu = { micros: 0, ticks: 0 };
@@ -292,6 +294,7 @@ export class Profiler {
   private countFault(plugin: string, hook: string, message: string): Fault {
     const key = `${plugin}\u0000${hook}`;
     const now = Date.now();
+    this.faultCount++;
     const fault = this.faults.get(key);
     if (fault) {
       fault.count++;
@@ -317,6 +320,14 @@ export class Profiler {
     fault.disabledAt = fault.lastAt;
     const after = health.hook === 'collect' ? 'its metrics read null from now on' : `it is no longer called in ${health.hook}`;
     this.warn(`plugin "${health.plugin}" disabled in ${health.hook} after ${health.streak} failures in a row (last: ${fault.message}); ${after}`);
+  }
+
+  /**
+   * Changes whenever the faults (`snapshot().faults`, the session's) change: a cheap test for
+   * writers that copy them only when they did (a fault's `disabledAt` is set with its count).
+   */
+  get faultsRevision(): number {
+    return this.faultCount;
   }
 
   /** The profiler's own cost so far. */

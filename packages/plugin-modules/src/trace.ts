@@ -65,12 +65,7 @@ export class CallRing {
   grown(capacity: number): CallRing {
     const next = new CallRing(capacity);
     for (let n = this.oldest; n < this.written; n++) {
-      const from = n % this.capacity;
-      const to = n % capacity;
-      next.module[to] = this.module[from]!;
-      next.start[to] = this.start[from]!;
-      next.duration[to] = this.duration[from]!;
-      next.info[to] = this.info[from]!;
+      copyRow(this, n % this.capacity, next, n % capacity);
     }
     next.written = this.written;
     next.cursor = this.written % capacity;
@@ -93,15 +88,32 @@ export function traceWorkerExit(watch: WorkerWatch): void {
   const ring = runtime.trace as CallRing | null;
   if (ring === null) return;
   const t = performance.now();
-  ring.push(watch.slot.id, watch.watchedAt, t - watch.watchedAt, (Math.min(watch.threadId, MAX_THREAD) << THREAD_SHIFT) | WORKER);
+  ring.push(watch.slot.id, watch.watchedAt, t - watch.watchedAt, workerInfo(watch));
+}
+
+/** The `info` of a watched worker's span: its thread, flagged WORKER. */
+function workerInfo(watch: WorkerWatch): number {
+  return (Math.min(watch.threadId, MAX_THREAD) << THREAD_SHIFT) | WORKER;
+}
+
+/** The columns of recorded calls: the ring's, or rows copied out of it. */
+interface Columns {
+  readonly module: Int32Array;
+  readonly start: Float64Array;
+  readonly duration: Float64Array;
+  readonly info: Uint32Array;
+}
+
+/** Copies row `from` of `source` into row `to` of `target`. */
+function copyRow(source: Columns, from: number, target: Columns, to: number): void {
+  target.module[to] = source.module[from]!;
+  target.start[to] = source.start[from]!;
+  target.duration[to] = source.duration[from]!;
+  target.info[to] = source.info[from]!;
 }
 
 /** Rows copied out of the ring: what one recording holds. */
-interface Rows {
-  module: Int32Array;
-  start: Float64Array;
-  duration: Float64Array;
-  info: Uint32Array;
+interface Rows extends Columns {
   dropped: number;
 }
 
@@ -191,19 +203,13 @@ export class ModuleTrace implements TraceSource {
       dropped: first - this.from,
     };
     let j = 0;
-    for (let c = first; c < last; c++, j++) {
-      const i = c % ring.capacity;
-      rows.module[j] = ring.module[i]!;
-      rows.start[j] = ring.start[i]!;
-      rows.duration[j] = ring.duration[i]!;
-      rows.info[j] = ring.info[i]!;
-    }
+    for (let c = first; c < last; c++, j++) copyRow(ring, c % ring.capacity, rows, j);
     const now = performance.now();
     for (const watch of live) {
       rows.module[j] = watch.slot.id;
       rows.start[j] = watch.watchedAt;
       rows.duration[j] = now - watch.watchedAt;
-      rows.info[j++] = (Math.min(watch.threadId, MAX_THREAD) << THREAD_SHIFT) | WORKER;
+      rows.info[j++] = workerInfo(watch);
     }
     // A worker watched before recording began: its span starts with the recording.
     for (let k = 0; k < n; k++) {

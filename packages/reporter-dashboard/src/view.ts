@@ -1,4 +1,4 @@
-import type { Profiler, Snapshot } from '@loadlight/core';
+import { moduleTags, type Profiler, type Snapshot } from '@loadlight/core';
 import type { DashboardSnapshot, HistoryResponse, ModuleRow } from './protocol.js';
 
 /** Actions listed in each snapshot. */
@@ -7,27 +7,24 @@ export const DEFAULT_HISTORY_SECONDS = 300;
 
 /** Core's Snapshot plus module rows and the latest actions (what the page renders). */
 export function dashboardSnapshot(profiler: Profiler, snapshot: Snapshot = profiler.snapshot()): DashboardSnapshot {
-  const rows = new Map<string, ModuleRow & { tagSet: Set<string> }>();
+  const catalogue = profiler.store.catalogue();
+  const tags = moduleTags(catalogue);
+  const rows = new Map<string, ModuleRow>();
   const row = (name: string) => {
     let found = rows.get(name);
     if (!found) {
-      found = { name, level: null, tags: [], fields: {}, tagSet: new Set() };
+      found = { name, level: null, tags: tags.get(name) ?? [], fields: {} };
       rows.set(name, found);
     }
     return found;
   };
-  for (const info of profiler.store.catalogue()) {
-    if (!info.module) continue;
-    const target = row(info.module.name);
-    target.fields[info.module.field] = snapshot.metrics[info.name]?.value ?? null;
-    for (const tag of info.module.tags ?? []) target.tagSet.add(tag);
+  for (const info of catalogue) {
+    if (info.module) row(info.module.name).fields[info.module.field] = snapshot.metrics[info.name]?.value ?? null;
   }
   for (const level of snapshot.evaluation?.levels ?? []) {
     if (level.kind === 'module') row(level.subject).level = level.level;
   }
-  const modules: ModuleRow[] = [...rows.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ tagSet, ...rest }) => ({ ...rest, tags: [...tagSet].sort() }));
+  const modules = [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ...snapshot, modules, recentActions: profiler.actions.history().slice(-RECENT_ACTIONS) };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, write, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 
@@ -44,11 +44,13 @@ function syncDirectorySync(dir: string): void {
  */
 export type FileData = string | Uint8Array | Iterable<Uint8Array>;
 
-async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+/** Writes all of `chunk` at the file's position (on libuv's thread pool), again after a short write. */
+export async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < chunk.byteLength) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-    offset += bytesWritten;
+    offset += await new Promise<number>((resolve, reject) =>
+      write(fd, chunk, offset, chunk.byteLength - offset, null, (error, written) => (error ? reject(error) : resolve(written))),
+    );
   }
 }
 
@@ -58,7 +60,7 @@ async function writeChunks(handle: FileHandle, chunks: Iterable<Uint8Array>): Pr
   try {
     for (const chunk of chunks) {
       if (pending) await pending;
-      pending = writeAll(handle, chunk);
+      pending = writeAll(handle.fd, chunk);
     }
   } catch (error) {
     // Producing a chunk failed: let the write under way settle before giving up.
@@ -68,7 +70,8 @@ async function writeChunks(handle: FileHandle, chunks: Iterable<Uint8Array>): Pr
   if (pending) await pending;
 }
 
-function writeAllSync(fd: number, chunk: Uint8Array): void {
+/** `writeAll`, synchronously. */
+export function writeAllSync(fd: number, chunk: Uint8Array): void {
   let offset = 0;
   while (offset < chunk.byteLength) offset += writeSync(fd, chunk, offset, chunk.byteLength - offset);
 }

@@ -188,6 +188,67 @@ describe('the journal', () => {
     expect(recovered.session.recovered).toMatchObject({ rows: session.samples.t.length, skippedLines: 0, tornLastLine: false });
   });
 
+  it('writes faults and actions in a state line when they changed (a fault counted again too), not otherwise, without a snapshot', async () => {
+    const dir = tempDir();
+    let failNext = false;
+    const flaky: Plugin = {
+      name: 'flaky',
+      apply(p) {
+        p.hooks.collect.tapPromise('flaky', async () => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('now and then');
+          }
+        });
+      },
+    };
+    const { profiler } = make(dir, {}, { journalIO: keepingIO() }, [counter(), flaky]);
+    profiler.actions.register('lighten', () => ({ done: true }), { description: 'does nothing much' });
+    await profiler.start();
+    const { current } = journalFiles(dir, safeFileName(profiler.sessionId));
+    type State = { t: number; f?: Array<{ plugin: string; count: number }>; x?: Array<{ id: string }> };
+    const states = (): State[] =>
+      existsSync(current) ? readFileSync(current, 'utf8').split('\n').filter((l) => l.startsWith('{"s"')).map((l) => (JSON.parse(l) as { s: State }).s) : [];
+    const stateCount = (n: number, what: string) => until(() => states().length >= n, what, 10_000);
+    // Snapshots built while nothing but rows changes (the profiler builds none itself: no report taps).
+    let snapshots = 0;
+    const snapshot = profiler.snapshot.bind(profiler);
+    profiler.snapshot = () => (snapshots++, snapshot());
+
+    await stateCount(2, 'two state lines');
+    expect(states().every((s) => s.f === undefined && s.x === undefined)).toBe(true);
+    expect(snapshots).toBe(0);
+
+    const revision = profiler.faultsRevision;
+    failNext = true;
+    await until(() => states().some((s) => s.f), 'a state line with the fault', 10_000);
+    expect(profiler.faultsRevision).toBe(revision + 1);
+    let at = states().findIndex((s) => s.f);
+    expect(states()[at]!.f!.map((f) => [f.plugin, f.count])).toEqual([['flaky', 1]]);
+    expect(snapshots).toBe(1);
+    await stateCount(at + 2, 'the next state line');
+    expect(states()[at + 1]!.f).toBeUndefined();
+
+    failNext = true; // the same fault again: only its count changes
+    await until(() => states().filter((s) => s.f).length === 2, 'a state line with the fault counted again', 10_000);
+    at = states().findLastIndex((s) => s.f);
+    expect(states()[at]!.f!.map((f) => [f.plugin, f.count])).toEqual([['flaky', 2]]);
+
+    await profiler.actions.run('lighten', { source: 'test' });
+    await until(() => states().some((s) => s.x), 'a state line with the action', 10_000);
+    at = states().findIndex((s) => s.x);
+    expect(states()[at]!.x!.map((a) => a.id)).toEqual(['lighten']);
+    expect(states()[at]!.f).toBeUndefined();
+    await stateCount(at + 2, 'the next state line');
+    expect(states()[at + 1]!.x).toBeUndefined();
+    expect(snapshots).toBe(2);
+
+    const session = await profiler.stop();
+    const recovered = rebuildSession(segmentsOf(dir, safeFileName(profiler.sessionId), '.kept'));
+    expect(recovered.session.faults).toEqual(session.faults);
+    expect(recovered.session.actions).toEqual(session.actions);
+  }, 30_000);
+
   it('keeps at most two segments, maxSamples rows each; the rebuilt session holds the newest maxSamples rows', async () => {
     const dir = tempDir();
     const { profiler } = make(dir, { maxSamples: 10, sampleIntervalMs: 10 }, { journalIO: keepingIO() }, [counter(), lateModules()]);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
-import type { ActionRecord, Evaluation, MetricInfo, Profiler, SessionProfile, SessionRecommendation } from '@loadlight/core';
+import type { Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
 import { describeError, recommendationKey, sessionConfig, sessionHost, sessionOverhead } from '@loadlight/core';
+import { writeAll, writeAllSync } from './atomic.js';
 import {
   JOURNAL_SUFFIX,
   JOURNAL_VERSION,
@@ -39,20 +40,12 @@ const callback =
 export const nodeJournalIO: JournalIO = {
   mkdir: (dir) => new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve()))),
   open: (file) => new Promise((resolve, reject) => fs.open(file, 'a', 0o644, callback(resolve, reject))),
-  write: async (fd, data) => {
-    let offset = 0;
-    while (offset < data.byteLength) {
-      offset += await new Promise<number>((resolve, reject) => fs.write(fd, data, offset, data.byteLength - offset, null, callback(resolve, reject)));
-    }
-  },
+  write: writeAll,
   datasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
   close: (fd) => new Promise((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve()))),
   rename: (from, to) => new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
   rm: (file) => new Promise((resolve, reject) => fs.rm(file, { force: true }, (error) => (error ? reject(error) : resolve()))),
-  writeSync: (fd, data) => {
-    let offset = 0;
-    while (offset < data.byteLength) offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
-  },
+  writeSync: writeAllSync,
   datasyncSync: (fd) => fs.fdatasyncSync(fd),
   closeSync: (fd) => fs.closeSync(fd),
   rmSync: (file) => fs.rmSync(file, { force: true }),
@@ -111,8 +104,9 @@ export class Journal {
   private readonly written = new Map<string, string>();
   private levels: SessionProfile['levels'] = [];
   private levelsKey = '';
-  private faultsKey = '';
-  private actionsKey = '';
+  /** `profiler.faultsRevision` and `profiler.actions.runs` when faults and actions were last written. */
+  private faultsRevision = -1;
+  private actionRuns = -1;
   private rulesRevision = -1;
   /** Rows written (for tests and figures). */
   rows = 0;
@@ -184,7 +178,7 @@ export class Journal {
     for (const recommendation of evaluation.recommendations) {
       const key = recommendationKey(recommendation.id, recommendation.module);
       const record = records.recommendations.get(key);
-      if (!record) continue;
+      if (!record) continue; // defensive: the profiler records every recommendation before the hook
       if (this.written.get(key) === record.message) {
         r.push(key);
       } else {
@@ -321,10 +315,10 @@ export class Journal {
     this.previous.fill(Number.NaN);
     this.needHeader = false;
     const config = profiler.config;
-    const snapshot = profiler.snapshot();
+    const faults = profiler.snapshot().faults;
     const actions = profiler.actions.history();
-    this.faultsKey = JSON.stringify(snapshot.faults);
-    this.actionsKey = actionsKey(actions);
+    this.faultsRevision = profiler.faultsRevision;
+    this.actionRuns = profiler.actions.runs;
     this.rulesRevision = profiler.rulesStage?.revision ?? -1;
     const header: JournalHeader = {
       journal: JOURNAL_VERSION,
@@ -337,9 +331,9 @@ export class Journal {
       config: sessionConfig(config, profiler.rulesStage?.files ?? []),
       catalogue: catalogue.slice(),
       recommendations: [...profiler.records.recommendations.values()],
-      alerts: profiler.records.alerts.slice(),
+      alerts: profiler.records.alerts as SessionAlert[], // stringified at once: no copy
       levels: this.levels,
-      faults: snapshot.faults,
+      faults,
       actions,
       overhead: overhead(profiler),
     };
@@ -359,18 +353,19 @@ export class Journal {
     }
     if (this.needHeader) return;
     const profiler = this.profiler;
-    const snapshotFaults = profiler.snapshot().faults;
-    const faultsKey = JSON.stringify(snapshotFaults);
-    const actions = profiler.actions.history();
-    const actionsNow = actionsKey(actions);
+    // Counters that change with the faults, the actions run and the rules: their copies are made only then.
+    const faultsRevision = profiler.faultsRevision;
+    const actionRuns = profiler.actions.runs;
     const revision = profiler.rulesStage?.revision ?? -1;
-    if (this.rowsSinceState > 0 || faultsKey !== this.faultsKey || actionsNow !== this.actionsKey || revision !== this.rulesRevision) {
+    const faultsChanged = faultsRevision !== this.faultsRevision;
+    const actionsChanged = actionRuns !== this.actionRuns;
+    if (this.rowsSinceState > 0 || faultsChanged || actionsChanged || revision !== this.rulesRevision) {
       const state: Record<string, unknown> = { t: Date.now(), o: overhead(profiler) };
-      if (faultsKey !== this.faultsKey) state.f = snapshotFaults;
-      if (actionsNow !== this.actionsKey) state.x = actions;
+      if (faultsChanged) state.f = profiler.snapshot().faults;
+      if (actionsChanged) state.x = profiler.actions.history();
       if (revision !== this.rulesRevision) state.rules = sessionConfig(profiler.config, profiler.rulesStage?.files ?? []).rules;
-      this.faultsKey = faultsKey;
-      this.actionsKey = actionsNow;
+      this.faultsRevision = faultsRevision;
+      this.actionRuns = actionRuns;
       this.rulesRevision = revision;
       this.rowsSinceState = 0;
       this.enqueue(`${JSON.stringify({ s: state })}\n`);
@@ -475,12 +470,6 @@ export class Journal {
     );
     this.profiler.recordFault('json', 'journal', wrapped);
   }
-}
-
-/** Changes when an action runs (the history is append-only, its oldest dropped past 1,000). */
-function actionsKey(actions: ActionRecord[]): string {
-  const last = actions[actions.length - 1];
-  return last ? `${actions.length}\u0000${last.id}\u0000${last.at}\u0000${last.durationMs}` : '';
 }
 
 function isFile(file: string): boolean {

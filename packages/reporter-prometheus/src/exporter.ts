@@ -1,4 +1,4 @@
-import type { LoadLevel, MetricInfo, Profiler } from '@loadlight/core';
+import { moduleTags, type LoadLevel, type MetricInfo, type Profiler } from '@loadlight/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { exposedName, exposedType, exposedUnit, msToSeconds } from './names.js';
 
@@ -143,7 +143,8 @@ export class Exporter {
         }
       },
     });
-    const moduleTags = () => this.moduleTags();
+    // Module name -> its tags, over the metrics exported here (those given a family).
+    const tagsOfModules = () => moduleTags(store.catalogue(), (info) => this.seen.get(info.name) !== null);
     new Gauge({
       name: `${p}module_info`,
       help: 'Each profiled module (always 1), with its tags joined by ","',
@@ -151,7 +152,7 @@ export class Exporter {
       registers,
       collect() {
         this.reset();
-        for (const [module, tags] of moduleTags()) this.set({ module, tags: [...tags].sort().join(',') }, 1);
+        for (const [module, tags] of tagsOfModules()) this.set({ module, tags: tags.join(',') }, 1);
       },
     });
   }
@@ -289,17 +290,5 @@ export class Exporter {
 
   private genericHelp(info: MetricInfo): string {
     return `Field ${info.module!.field} of each module, in ${info.unit} (${this.source(info)})`;
-  }
-
-  /** Module name -> its tags (the union over its metrics' declarations). */
-  private moduleTags(): Map<string, Set<string>> {
-    const modules = new Map<string, Set<string>>();
-    for (const info of this.profiler.store.catalogue()) {
-      if (!info.module || this.seen.get(info.name) === null) continue;
-      let tags = modules.get(info.module.name);
-      if (!tags) modules.set(info.module.name, (tags = new Set()));
-      for (const tag of info.module.tags ?? []) tags.add(tag);
-    }
-    return modules;
   }
 }
