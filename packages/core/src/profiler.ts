@@ -277,13 +277,8 @@ export class Profiler {
     else process.stderr.write(`[loadlight] ${message}\n`);
   }
 
-  /** Counts a fault of a plugin in a hook; the first of each kind is also a warning. */
-  recordFault(plugin: string, hook: string, error: unknown): void {
-    this.faultOf(plugin, hook, error);
-  }
-
-  /** `recordFault`, returning the fault's record. */
-  private faultOf(plugin: string, hook: string, error: unknown): Fault {
+  /** Counts a fault of a plugin in a hook (the first of each kind is also a warning); returns its record. */
+  recordFault(plugin: string, hook: string, error: unknown): Fault {
     const message = describeError(error);
     const fault = this.countFault(plugin, hook, message);
     if (fault.count === 1) this.warn(`plugin "${plugin}" failed in ${hook}: ${message} (further failures are counted in the session's faults)`);
@@ -313,7 +308,7 @@ export class Profiler {
    * costs nothing more, and says so once, not once per tick.
    */
   private tapFailed(health: TapHealth, error: unknown): void {
-    const fault = this.faultOf(health.plugin, health.hook, error);
+    const fault = this.recordFault(health.plugin, health.hook, error);
     const limit = this.config.maxConsecutiveFaults;
     if (health.disabled || limit === 0 || ++health.streak < limit) return;
     health.disabled = true;
@@ -446,8 +441,10 @@ export class Profiler {
               // Done already (a tap that returned no promise): no time-out can apply, nothing to wait for.
               if (!isThenable(running)) {
                 // tapPromise promised a promise: garbage back is its fault (its writes stay).
-                if (original.type === 'promise') this.tapEnded(health, writer, true, new TypeError(`tapPromise tap returned ${running === null ? 'null' : typeof running}, not a promise`), true);
-                else this.tapEnded(health, writer, false);
+                if (original.type === 'promise') {
+                  writer?.close();
+                  this.tapFailed(health, new TypeError(`tapPromise tap returned ${running === null ? 'null' : typeof running}, not a promise`));
+                } else this.tapEnded(health, writer, false);
                 return SETTLED;
               }
             } catch (error) {
@@ -496,11 +493,11 @@ export class Profiler {
   }
 
   /**
-   * Every end of a tap's run, for every hook: its collect writer closed (a failed run's writes
-   * dropped, unless `keepWrites`), then its run of failures reset, or the failure counted (tapFailed).
+   * The end of a tap's run, for every hook: its collect writer closed (a failed run's writes
+   * dropped), then its run of failures reset, or the failure counted (tapFailed).
    */
-  private tapEnded(health: TapHealth, writer: TapWriter | null, failed: boolean, error?: unknown, keepWrites = false): void {
-    if (failed && !keepWrites) writer?.discard();
+  private tapEnded(health: TapHealth, writer: TapWriter | null, failed: boolean, error?: unknown): void {
+    if (failed) writer?.discard();
     writer?.close();
     if (failed) this.tapFailed(health, error);
     else health.streak = 0;
@@ -624,7 +621,9 @@ export class Profiler {
     }
     return result.then(
       (evaluation) => this.evaluated(rules, evaluation),
-      (error: unknown) => this.recordFault('rules', 'evaluate', error),
+      (error: unknown) => {
+        this.recordFault('rules', 'evaluate', error);
+      },
     );
   }
 

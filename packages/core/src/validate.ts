@@ -104,8 +104,12 @@ export function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** The nearest of `candidates` to `word`, when it is near enough to be a typo. */
+/**
+ * The nearest of `candidates` to `word`, when it is near enough to be a typo. None for a word far
+ * longer than any name (its cost grows with the length).
+ */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > 200) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -116,6 +120,11 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     }
   }
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** `text` cut to at most `max` characters, ending in `...` when cut (a 1 MB name must not make a 1 MB message). */
+export function clip(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
 /** `/reporters/0/dir` -> `reporters[0].dir` */
@@ -138,7 +147,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   // JSON.stringify throws on a bigint, and writes NaN and Infinity as null
   const text = typeof value === 'bigint' ? `${value}n` : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-  return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+  return `${typeof value} ${clip(text, 60)}`;
 }
 
 function valueAt(data: unknown, instancePath: string): unknown {
@@ -186,10 +195,10 @@ export function formatAjvErrors(errors: ErrorObject[], data: unknown, root = '')
       case 'additionalProperties': {
         const extra = String((error.params as { additionalProperty: string }).additionalProperty);
         const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as object);
-        const hint = extra.length > 200 ? undefined : suggest(extra, allowed);
+        const hint = suggest(extra, allowed);
         const where = path === '(top level)' ? '' : ` in "${path}"`;
         lines.push(
-          `unknown option "${extra.length > 80 ? `${extra.slice(0, 77)}...` : extra}"${where}.` +
+          `unknown option "${clip(extra)}"${where}.` +
             (allowed.length ? ` Expected one of: ${allowed.join(', ')}.` : '') +
             (hint ? ` Did you mean "${hint}"?` : ''),
         );

@@ -300,7 +300,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
           commit(store, T0 + 1000, row);
           const full = buildFacts(store, 60, T0 + 1000);
           const plan = new FactPlan(store, reads);
-          const lazy = plan.build(store, 60, T0 + 1000);
+          const lazy = plan.build(60, T0 + 1000);
           expect(Object.keys(lazy.global)).toEqual(Object.keys(full.global));
           expect([...lazy.modules.keys()]).toEqual([...full.modules.keys()]);
           for (const { fact, path } of reads) {
@@ -324,7 +324,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
       { fact: 'custom', path: '$.a.b' },
       { fact: 'custom', path: '$.a' },
     ]);
-    const facts = plan.build(store, 60, T0 + 1000);
+    const facts = plan.build(60, T0 + 1000);
     expect(read(facts, 'custom', '$.a.b')).toBe(1);
     expect(read(facts, 'custom', '$.a')).toStrictEqual({ b: 1, d: 2 });
     expect(read(facts, 'custom', '$.e')).toBeUndefined(); // not planned
@@ -340,7 +340,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
       { fact: 'module', path: '$.cpu_percent' },
       { fact: 'module', path: '$.tags' },
     ]);
-    const facts = plan.build(store, 60, T0 + 1000);
+    const facts = plan.build(60, T0 + 1000);
     expect(plan.windows).toBe(0); // nothing read yet
     const a = facts.modules.get('a')!;
     fillPending(a, '$.cpu_percent');
@@ -365,7 +365,7 @@ describe('FactPlan (the facts the rules read, computed lazily)', () => {
     declareModule(store, { name: 'a', tags: ['verbose'], fields: ['cpu_percent'] });
     expect(plan.fits(store)).toBe(false);
     const replanned = new FactPlan(store, [{ fact: 'module', path: '$.tags' }]);
-    expect(replanned.build(store, 60, T0).modules.get('a')?.tags).toEqual(['verbose']);
+    expect(replanned.build(60, T0).modules.get('a')?.tags).toEqual(['verbose']);
     expect(replanned.fits(store)).toBe(true);
     store.declare({ name: 'custom.b', ...gauge });
     expect(replanned.fits(store)).toBe(false);

@@ -411,8 +411,7 @@ export class FactPlan {
   private readonly filled: Uint32Array;
   private readonly values: Array<number | null>;
   private generation = 0;
-  /** The evaluation being served: the Store, window and time of the last `build()`. */
-  private store: Store | null = null;
+  /** The evaluation being served: the window and time of the last `build()`. */
   private windowSeconds = 0;
   private t = 0;
   /** Windows computed in the current (last) evaluation so far. */
@@ -481,17 +480,17 @@ export class FactPlan {
   }
 
   /**
-   * The facts the rules read, as `buildFacts(store, windowSeconds, t)` gives them, each value
+   * The facts the rules read, as `buildFacts(store, windowSeconds, t)` gives them for the Store
+   * planned for, each value
    * filled when first read. A plan serves one evaluation at a time: the previous evaluation's
    * facts must not be read after the next `build()`.
    */
-  build(store: Store, windowSeconds: number, t: number): Facts {
+  build(windowSeconds: number, t: number): Facts {
     const generation = (this.generation = (this.generation + 1) >>> 0 || 1);
     if (generation === 1) {
       this.stamp.fill(0);
       this.filled.fill(0);
     }
-    this.store = store;
     this.windowSeconds = windowSeconds;
     this.t = t;
     this.windows = 0;
@@ -505,7 +504,7 @@ export class FactPlan {
     };
     const global: Record<string, unknown> = {};
     for (const [fact, planned] of this.global) global[fact] = create(planned);
-    global.session = sessionFact(store, t);
+    global.session = sessionFact(this.planned, t);
     const modules = new Map<string, Record<string, unknown>>();
     for (const [name, { tags, planned }] of this.modules) {
       const fact = create(planned);
@@ -526,7 +525,7 @@ export class FactPlan {
   private slot(index: number): number | null {
     if (this.stamp[index] !== this.generation) {
       this.stamp[index] = this.generation;
-      this.values[index] = valueOf(this.store!, this.catalogue[index]!, this.windowSeconds, this.t);
+      this.values[index] = valueOf(this.planned, this.catalogue[index]!, this.windowSeconds, this.t);
       this.windows++;
     }
     return this.values[index]!;
@@ -628,10 +627,11 @@ function placeholderText({ segments, safe, fill }: Placeholder, facts: Record<st
   if (!safe) return '?';
   // a fact from a FactPlan: fill what the placeholder reads
   const fact = ownData(facts, segments[0]!);
-  if (fill !== null && fact && !types.isProxy(fact.value)) fillPending(fact.value, fill);
-  let node: unknown = facts;
-  for (const segment of segments) {
-    const found = ownData(node, segment);
+  if (!fact) return '?';
+  if (fill !== null && !types.isProxy(fact.value)) fillPending(fact.value, fill);
+  let node: unknown = fact.value;
+  for (let i = 1; i < segments.length; i++) {
+    const found = ownData(node, segments[i]!);
     if (!found) return '?';
     node = found.value;
   }

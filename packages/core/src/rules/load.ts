@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { Engine } from 'json-rules-engine';
 import { LoadlightError } from '../errors.js';
-import { compileSchema, formatAjvErrors, suggest } from '../validate.js';
+import { clip, compileSchema, formatAjvErrors, suggest } from '../validate.js';
 import { FactIndex, MODULE_TAGS_PATH, placeholders } from './facts.js';
 import { findJsonSyntaxError } from './json.js';
 import { ruleFileSchema, type Condition, type LeafCondition, type RuleDefinition, type RuleFile, type TopLevelCondition } from './schema.js';
@@ -93,13 +93,7 @@ function* leaves(condition: Condition): Generator<LeafCondition> {
  * control characters escaped (a name must not move the cursor or fake a line of output).
  */
 function short(text: string): string {
-  const cut = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** `suggest`, skipped for a text far longer than any name (its cost grows with the length). */
-function hintFor(word: string, candidates: Iterable<string>): string | undefined {
-  return word.length > 200 ? undefined : suggest(word, candidates);
+  return clip(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function describeCondition(leaf: LeafCondition): string {
@@ -115,7 +109,7 @@ function list(items: string[]): string {
 function checkReference(fact: string, path: string | undefined, index: FactIndex): string | null {
   const known = index.knownFacts();
   if (!known.includes(fact)) {
-    const hint = hintFor(fact, known);
+    const hint = suggest(fact, known);
     return `unknown fact "${short(fact)}". Known facts: ${list(known)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
   }
   const paths = index.knownPaths(fact);
@@ -125,14 +119,14 @@ function checkReference(fact: string, path: string | undefined, index: FactIndex
   }
   // A standard plugin that is not loaded: its paths are unknown, and the rule stays inactive.
   if (paths === null || paths.includes(path)) return null;
-  const hint = hintFor(path, paths);
+  const hint = suggest(path, paths);
   return `unknown path "${short(path)}" for fact "${fact}". Known paths: ${list(paths)}.${hint ? ` Did you mean "${hint}"?` : ''}`;
 }
 
 function checkOperator(leaf: LeafCondition): string | null {
   if (!isKnownOperator(leaf.operator)) {
     const base = BASE_OPERATORS();
-    const hint = hintFor(leaf.operator, base);
+    const hint = suggest(leaf.operator, base);
     const decorators = [...operators().decorators.keys()];
     return (
       `unknown operator "${short(leaf.operator)}". Expected one of: ${base.join(', ')}` +

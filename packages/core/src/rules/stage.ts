@@ -470,7 +470,7 @@ export class RulesStage {
     const catalogue = store.catalogue();
     const compiled = this.compile();
     this.plan = new FactPlan(store, compiled.reads);
-    const facts = this.plan.build(store, windowSeconds, store.latestTime() ?? store.originT);
+    const facts = this.plan.build(windowSeconds, store.latestTime() ?? store.originT);
     // The programs in force, as an evaluation runs them (the module program once per module present).
     await this.runPrograms(compiled, facts, []);
     if (facts.modules.size > 0) return;
@@ -604,7 +604,7 @@ export class RulesStage {
     }
     // Rebuilt when a metric is declared or re-declared (a module's tags changed).
     if (!this.plan || !this.plan.fits(store)) this.plan = new FactPlan(store, compiled.reads);
-    const facts = this.plan.build(store, windowSeconds, t);
+    const facts = this.plan.build(windowSeconds, t);
     this.last = { windows: 0, metrics: store.metricCount, runs: 0 };
     return facts;
   }
