@@ -137,10 +137,7 @@ function drain(): void {
  * else its own after a drain (the emptied pending one when nothing was ever handed on to it).
  */
 function latencySince(window: FramesWindow): RecordableHistogram {
-  if (windows.size === 1 && windows.has(window) && (window.latency === null || window.latency.count === 0)) {
-    window.latency = null; // an emptied one of its own is let go
-    return pendingLatency;
-  }
+  if (windows.size === 1 && windows.has(window) && window.latency === null) return pendingLatency;
   drain();
   return window.latency ?? pendingLatency;
 }

@@ -35,7 +35,9 @@ describe('pending latency arrays', () => {
 
     // The next epoch reuses a spare (zeroed: the counts written above are gone).
     const next = slotWith([3]);
+    const spares = spareBuckets();
     pending.add(next, true);
+    expect(spareBuckets()).toBe(spares - 1); // the zeroed array handed to the slot came from the pool
     next.resetEpoch();
     expect(pending.buckets!.reduce((a, b) => a + b, 0)).toBe(1);
     expect(next.buckets.every((c) => c === 0)).toBe(true);

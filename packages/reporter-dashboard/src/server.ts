@@ -490,7 +490,7 @@ export class DashboardServer {
     };
     // The snapshot carries the latest report's id: a client that sees id n + 1 next missed nothing.
     const snapshot = this.shared('snapshot', () => dashboardSnapshot(this.profiler));
-    const opening = `retry: ${SSE_RETRY_MS}\n\n${event('hello', hello)}id: ${this.reportSeq}\nevent: snapshot\ndata: `;
+    const opening = `retry: ${SSE_RETRY_MS}\n\n${event('hello', hello)}${eventHead('snapshot', this.reportSeq)}`;
     this.send(client, Buffer.concat([Buffer.from(opening), snapshot, EVENT_END]));
   }
 
@@ -538,7 +538,12 @@ export class DashboardServer {
 /** One SSE event; `id` (snapshots: the report's number) lets a client check it missed none. */
 function event(name: SseEventName, data: unknown, id?: number): string {
   // JSON.stringify escapes line breaks inside strings: the data fits on one `data:` line.
-  return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `${eventHead(name, id)}${JSON.stringify(data)}\n\n`;
+}
+
+/** An SSE event up to its data (which, then `\n\n`, ends it). */
+function eventHead(name: SseEventName, id?: number): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: `;
 }
 
 /** Reads and checks the optional JSON body of an action request. */

@@ -78,41 +78,42 @@ function isHeader(value: unknown): value is JournalHeader {
  * later one), or null when there is none in its first 16 MB. Reads no more than it needs.
  */
 export function readJournalHeader(file: string): JournalHeader | null {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1 << 16);
-    let text = '';
-    let read = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null);
-      read += n;
-      text += buffer.toString('utf8', 0, n);
-      let end = text.indexOf('\n');
-      while (end >= 0 || (n === 0 && text.length > 0)) {
-        const line = end >= 0 ? text.slice(0, end) : text;
-        text = end >= 0 ? text.slice(end + 1) : '';
-        if (line.startsWith('{"h"')) {
-          try {
-            const parsed: unknown = JSON.parse(line);
-            if (isObject(parsed) && isHeader(parsed.h)) return parsed.h;
-          } catch {
-            // a torn or damaged header: look further
-          }
-        }
-        end = text.indexOf('\n');
-      }
-      if (n === 0 || read > 16 * 1024 * 1024) return null;
+  let text = '';
+  let read = 0;
+  for (const chunk of chunksOf(file, 1 << 16)) {
+    read += chunk.length;
+    text += chunk;
+    let end = text.indexOf('\n');
+    while (end >= 0) {
+      const header = headerOf(text.slice(0, end));
+      if (header) return header;
+      text = text.slice(end + 1);
+      end = text.indexOf('\n');
     }
-  } finally {
-    closeSync(fd);
+    if (read > 16 * 1024 * 1024) return null;
+  }
+  return headerOf(text);
+}
+
+/** The header a line holds, or null (another line, a torn or damaged header). */
+function headerOf(line: string): JournalHeader | null {
+  if (!line.startsWith('{"h"')) return null;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return isObject(parsed) && isHeader(parsed.h) ? parsed.h : null;
+  } catch {
+    return null;
   }
 }
 
-/** A file's text in pieces of about 4 MB (a segment may be larger than a string can be). */
-function* chunksOf(file: string): Generator<string> {
+/**
+ * A file's text in pieces of about `bytes` (a segment may be larger than a string can be), a
+ * character split between two reads kept whole. Stopping early closes the file.
+ */
+function* chunksOf(file: string, bytes = 4 << 20): Generator<string> {
   const fd = openSync(file, 'r');
   try {
-    const buffer = Buffer.alloc(4 << 20);
+    const buffer = Buffer.alloc(bytes);
     const decoder = new StringDecoder('utf8');
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null);

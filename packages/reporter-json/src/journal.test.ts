@@ -405,6 +405,26 @@ describe('the journal', () => {
     validateSession(recovered.session);
   });
 
+  it('reads a header longer than one read whole, a character split between two reads included', async () => {
+    const dir = tempDir();
+    const { profiler } = make(dir, {}, { journalIO: keepingIO() });
+    await profiler.start();
+    await until(() => profiler.store.size >= 2, '2 samples');
+    await profiler.stop();
+    const [file] = segmentsOf(dir, safeFileName(profiler.sessionId), '.kept');
+    const lines = readFileSync(file!, 'utf8').split('\n');
+    const header = JSON.parse(lines[0]!) as { h: { catalogue: Array<{ description: string }> } };
+    // 80 KB of two-byte characters; one of them starts at byte 65,535, the last of the first read.
+    const marker = '@@description@@';
+    header.h.catalogue[0]!.description = marker;
+    const before = Buffer.byteLength(JSON.stringify(header).split(marker)[0]!);
+    const description = (before % 2 === 0 ? 'x' : '') + 'µ'.repeat(40_000);
+    header.h.catalogue[0]!.description = description;
+    writeFileSync(file!, [JSON.stringify(header), ...lines.slice(1)].join('\n'));
+    const read = readJournalHeader(file!) as unknown as { catalogue: Array<{ description: string }> } | null;
+    expect(read?.catalogue[0]!.description).toBe(description);
+  });
+
   it('leaves the journal of an earlier session with the same id alone, and says so', async () => {
     const dir = tempDir();
     const earlier = journalFiles(dir, 'fixed').current;

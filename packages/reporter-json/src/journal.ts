@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Evaluation, MetricInfo, Profiler, SessionAlert, SessionProfile, SessionRecommendation } from '@loadlight/core';
 import { describeError, recommendationKey, sessionConfig, sessionHost, sessionOverhead } from '@loadlight/core';
 import { writeAll, writeAllSync } from './atomic.js';
@@ -32,19 +33,18 @@ export interface JournalIO {
   rmSync(file: string): void;
 }
 
-const callback =
-  <T>(resolve: (value: T) => void, reject: (error: unknown) => void) =>
-  (error: NodeJS.ErrnoException | null, value?: T) =>
-    error ? reject(error) : resolve(value as T);
+const open = promisify(fs.open);
+const fdatasync = promisify(fs.fdatasync);
+const close = promisify(fs.close);
 
 export const nodeJournalIO: JournalIO = {
-  mkdir: (dir) => new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve()))),
-  open: (file) => new Promise((resolve, reject) => fs.open(file, 'a', 0o644, callback(resolve, reject))),
+  mkdir: async (dir) => void (await fs.promises.mkdir(dir, { recursive: true })),
+  open: (file) => open(file, 'a', 0o644),
   write: writeAll,
-  datasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
-  close: (fd) => new Promise((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve()))),
-  rename: (from, to) => new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
-  rm: (file) => new Promise((resolve, reject) => fs.rm(file, { force: true }, (error) => (error ? reject(error) : resolve()))),
+  datasync: fdatasync,
+  close,
+  rename: fs.promises.rename,
+  rm: (file) => fs.promises.rm(file, { force: true }),
   writeSync: writeAllSync,
   datasyncSync: (fd) => fs.fdatasyncSync(fd),
   closeSync: (fd) => fs.closeSync(fd),
@@ -108,8 +108,6 @@ export class Journal {
   private faultsRevision = -1;
   private actionRuns = -1;
   private rulesRevision = -1;
-  /** Rows written (for tests and figures). */
-  rows = 0;
 
   constructor(profiler: Profiler, dir: string, base: string, io: JournalIO = nodeJournalIO) {
     this.profiler = profiler;
@@ -166,7 +164,6 @@ export class Journal {
     this.enqueue(`${line}]\n`);
     this.segmentRows++;
     this.rowsSinceState++;
-    this.rows++;
   }
 
   /** Appends what an evaluation added to the session (the `evaluated` hook). */
