@@ -53,7 +53,7 @@ async function main() {
       );
       const cpuAfter = childrenCpuSeconds();
       const cpu = cpuBefore === null || cpuAfter === null ? '' : ` (CPU ${(cpuAfter - cpuBefore).toFixed(1)} s)`;
-      const failures = settled.filter((o) => 'error' in o).map((o) => `${batch.length > 1 ? `${o.group}: ` : ''}${'error' in o ? o.error : ''}`);
+      const failures = settled.filter((o) => 'error' in o).map((o) => `${batch.length > 1 ? `${o.group}: ` : ''}${o.error}`);
       process.stderr.write(failures.length > 0 ? `FAILED: ${failures.join('; ')}\n` : `${((Date.now() - batchStartedAt) / 1000).toFixed(1)} s${cpu}\n`);
       for (const outcome of settled) {
         if ('result' in outcome) ran.set(`${entry.topic.id}/${outcome.group}`, outcome.result);

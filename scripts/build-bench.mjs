@@ -21,6 +21,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childrenCpuSeconds } from '../bench/lib/runner.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -78,19 +79,10 @@ export function isStale(dir, root) {
   return inputs.some((file) => newest(file) > built);
 }
 
-/** CPU seconds of this process and its finished children (Linux: /proc/self/stat; elsewhere this process only). */
+/** CPU seconds of this process and its finished children (children on Linux only). */
 function cpuSeconds() {
   const own = process.cpuUsage();
-  let children = 0;
-  try {
-    const text = readFileSync('/proc/self/stat', 'latin1');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // cutime and cstime (fields 16 and 17 of proc(5)), in 1/100 s
-    children = (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    // not Linux
-  }
-  return (own.user + own.system) / 1e6 + children;
+  return (own.user + own.system) / 1e6 + (childrenCpuSeconds() ?? 0);
 }
 
 /**

@@ -98,9 +98,10 @@ describe('childrenCpuSeconds', () => {
   it.runIf(process.platform === 'linux')('counts the CPU of a finished child process', async () => {
     const before = childrenCpuSeconds() ?? Number.NaN;
     const { execFileSync } = await import('node:child_process');
-    execFileSync(process.execPath, ['-e', 'const end = Date.now() + 300; while (Date.now() < end);']);
+    // Busy until the child itself used 0.3 s of CPU (by wall time, a loaded machine gives it less).
+    execFileSync(process.execPath, ['-e', 'const end = process.cpuUsage().user + 300_000; while (process.cpuUsage().user < end);']);
     const used = (childrenCpuSeconds() ?? Number.NaN) - before;
-    // 0.3 s of busy loop, counted in 10 ms ticks (and node's own start-up on top)
+    // 0.3 s of CPU, counted in 10 ms ticks (and node's own start-up on top)
     expect(used).toBeGreaterThanOrEqual(0.2);
     expect(used).toBeLessThan(30);
   });

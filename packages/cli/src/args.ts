@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LoadlightError } from '@loadlight/core';
 
@@ -28,12 +29,11 @@ export function parse<const T extends ParseArgsConfig>(config: T): ReturnType<ty
 }
 
 /**
- * Characters a terminal would act on or not show: C0/C1 controls but tab and line feed, line and
- * paragraph separators, bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E,
- * U+200F, U+202A-U+202E, U+2066-U+2069) and the zero-width no-break space (BOM, U+FEFF).
+ * Characters a terminal would act on or not show: C0/C1 controls (tab and line feed included),
+ * line and paragraph separators, bidirectional marks, embeddings, overrides and isolates (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and the zero-width no-break space (BOM, U+FEFF).
  */
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
-const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
@@ -41,7 +41,7 @@ const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4,
  * tabs kept): a path or argument echoed in it cannot hide or reorder the text.
  */
 export function printable(text: string): string {
-  return text.replace(UNSAFE, escapeChar);
+  return text.replace(UNSAFE, (c) => (c === '\t' || c === '\n' ? c : escapeChar(c)));
 }
 
 /**
@@ -49,7 +49,12 @@ export function printable(text: string): string {
  * `\u0009`/`\u000a` too: a quoted argument cannot start a line of its own.
  */
 export function printableLine(text: string): string {
-  return text.replace(UNSAFE_IN_LINE, escapeChar);
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/** A file as messages show it: relative to the current folder (`fallback` when it is that folder), printable on one line. */
+export function shownPath(file: string, fallback = file): string {
+  return printableLine(path.relative(process.cwd(), file) || fallback);
 }
 
 export function isLoadlightLike(error: unknown): error is LoadlightError {

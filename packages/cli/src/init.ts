@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'nod
 import path from 'node:path';
 import { configSearchPlaces, defaultRuleFiles, LoadlightError } from '@loadlight/core';
 import { writeFileAtomicSync } from '@loadlight/reporter-json';
-import { parse, printableLine, UsageError } from './args.js';
+import { parse, printableLine, shownPath, UsageError } from './args.js';
 
 export const INIT_HELP = `Usage: loadlight init [--dir <folder>] [--force]
 
@@ -79,7 +79,7 @@ function writeAtomic(file: string, content: string | Buffer): void {
     writeFileAtomicSync(file, content);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${printableLine(path.relative(process.cwd(), file) || file)}: ${reason}`, { file, cause: error });
+    throw new LoadlightError('CONFIG_LOAD_FAILED', `init: cannot write ${shownPath(file)}: ${reason}`, { file, cause: error });
   }
 }
 
@@ -133,7 +133,7 @@ export async function initCommand(argv: string[], out: NodeJS.WritableStream = p
   if (values.dir?.includes('\0')) throw new UsageError('--dir cannot hold a NUL character');
   const dir = path.resolve(values.dir ?? '.');
   // Paths in messages on one line each, whatever --dir holds.
-  const shown = (file: string) => printableLine(path.relative(process.cwd(), file) || '.');
+  const shown = (file: string) => shownPath(file, '.');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--dir ${shown(dir)} is a file, not a folder`);
 
   refuseRulesDir(path.join(dir, RULES_DIR), shown);

@@ -257,6 +257,14 @@ describe('loadlight recover', () => {
     expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/no journals in .*: nothing to recover/) });
   });
 
+  it('writes the folder it was given on one printable line', async () => {
+    const dir = path.join(tempDir(), 'a\nb\u001b[31m');
+    mkdirSync(dir);
+    expect((await recover([dir])).out).toMatch(/^no journals in .*a\\u000ab\\u001b\[31m: nothing to recover\n$/);
+    writeFileSync(path.join(dir, 'x.json'), '');
+    expect((await recover([path.join(dir, 'x.json')])).err).toMatch(/^loadlight recover: .*a\\u000ab\\u001b\[31m\/x\.json is not a folder/);
+  });
+
   it('skips the journal of a session still running, and leaves it alone', async () => {
     const dir = tempDir();
     const profiler = new Profiler({ plugins: [], reporters: [json({ dir, quiet: true })], rules: [], sampleIntervalMs: 20, sessionId: 'live' }, { handleExit: false });

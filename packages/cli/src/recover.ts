@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeError, validateSession, type SessionProfile } from '@loadlight/core';
 import {
+  journalFiles,
   JOURNAL_SUFFIX,
   OLD_JOURNAL_SUFFIX,
   readJournalHeader,
@@ -12,7 +13,7 @@ import {
   writeFileAtomic,
   type JournalHeader,
 } from '@loadlight/reporter-json';
-import { parse, UsageError } from './args.js';
+import { parse, printableLine, shownPath, UsageError } from './args.js';
 
 export const RECOVER_HELP = `Usage: loadlight recover <dir> [--force]
 
@@ -43,20 +44,18 @@ interface JournalGroup {
 }
 
 /** The journals in `dir`, by name. */
-export function findJournals(dir: string): JournalGroup[] {
-  const groups = new Map<string, { old?: string; current?: string }>();
+function findJournals(dir: string): JournalGroup[] {
+  const bases = new Set<string>();
   for (const name of readdirSync(dir)) {
     const suffix = name.endsWith(OLD_JOURNAL_SUFFIX) ? OLD_JOURNAL_SUFFIX : name.endsWith(JOURNAL_SUFFIX) ? JOURNAL_SUFFIX : null;
-    if (!suffix || name.length === suffix.length) continue;
-    const base = name.slice(0, -suffix.length);
-    const group = groups.get(base) ?? {};
-    if (suffix === OLD_JOURNAL_SUFFIX) group.old = path.join(dir, name);
-    else group.current = path.join(dir, name);
-    groups.set(base, group);
+    if (suffix && name.length > suffix.length) bases.add(name.slice(0, -suffix.length));
   }
-  return [...groups]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([base, g]) => ({ base, segments: [g.old, g.current].filter((f): f is string => f !== undefined && isFile(f)) }))
+  return [...bases]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((base) => {
+      const { old, current } = journalFiles(dir, base);
+      return { base, segments: [old, current].filter(isFile) };
+    })
     .filter((g) => g.segments.length > 0);
 }
 
@@ -87,7 +86,7 @@ function processStartMs(pid: number): number | null {
  * EPERM, another user's), and (where /proc tells) that process started before the session did.
  * A pid reused by a later process, whoever owns it, is dead.
  */
-export function sessionProcessAlive(header: Pick<JournalHeader, 'pid' | 'startedAt'>): boolean {
+function sessionProcessAlive(header: Pick<JournalHeader, 'pid' | 'startedAt'>): boolean {
   if (header.pid === process.pid) return true;
   try {
     process.kill(header.pid, 0);
@@ -115,7 +114,6 @@ function removeJournal(group: JournalGroup): void {
   for (const file of group.segments) rmSync(file, { force: true });
 }
 
-const shown = (file: string) => path.relative(process.cwd(), file) || file;
 const clock = (iso: string) => iso.slice(11, 19);
 
 export async function recoverCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -134,29 +132,29 @@ export async function recoverCommand(argv: string[], out: NodeJS.WritableStream 
   let groups: JournalGroup[];
   try {
     if (!statSync(dir).isDirectory()) {
-      err.write(`loadlight recover: ${positionals[0]} is not a folder: give the folder of the session files (the JSON reporter's "dir")\n`);
+      err.write(`loadlight recover: ${printableLine(positionals[0]!)} is not a folder: give the folder of the session files (the JSON reporter's "dir")\n`);
       return 1;
     }
     groups = findJournals(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : describeError(error);
-    err.write(`loadlight recover: cannot read ${positionals[0]}: ${reason}\n`);
+    err.write(`loadlight recover: cannot read ${printableLine(positionals[0]!)}: ${printableLine(reason)}\n`);
     return 1;
   }
   if (groups.length === 0) {
-    out.write(`no journals in ${shown(dir)}: nothing to recover\n`);
+    out.write(`no journals in ${shownPath(dir)}: nothing to recover\n`);
     return 0;
   }
   let failed = 0;
   for (const group of groups) {
     const name = path.basename(group.segments[group.segments.length - 1]!);
     try {
-      const outcome = await recoverOne(dir, group, values.force === true);
-      out.write(`${outcome}\n`);
+      const outcome = await recoverOne(dir, group, name, values.force === true);
+      out.write(`${printableLine(outcome)}\n`);
     } catch (error) {
       failed++;
-      err.write(`loadlight recover: ${name}: ${describeError(error)}\n`);
+      err.write(`loadlight recover: ${printableLine(name)}: ${printableLine(describeError(error))}\n`);
     }
   }
   return failed > 0 ? 1 : 0;
@@ -165,21 +163,26 @@ export async function recoverCommand(argv: string[], out: NodeJS.WritableStream 
 /** An empty journal younger than this may belong to a session that is starting: left alone. */
 const EMPTY_JOURNAL_GRACE_MS = 10_000;
 
-/** Whether a file holds nothing but whitespace. */
-function isBlank(file: string): boolean {
-  const size = statSync(file).size;
-  return size === 0 || (size < 4096 && readFileSync(file, 'utf8').trim() === '');
+/** When a file holding nothing but whitespace was last written (ms since the epoch); null when it holds more. */
+function blankSince(file: string): number | null {
+  const { size, mtimeMs } = statSync(file);
+  return size === 0 || (size < 4096 && readFileSync(file, 'utf8').trim() === '') ? mtimeMs : null;
 }
 
-/** Recovers one journal; returns the line to print, throws with the reason it cannot. */
-async function recoverOne(dir: string, group: JournalGroup, force: boolean): Promise<string> {
-  const name = path.basename(group.segments[group.segments.length - 1]!);
+/** Recovers one journal (`name`: its newest segment's); returns the line to print, throws with the reason it cannot. */
+async function recoverOne(dir: string, group: JournalGroup, name: string, force: boolean): Promise<string> {
   let header: JournalHeader | null = null;
   for (const file of [...group.segments].reverse()) header ??= readJournalHeader(file);
   if (!header) {
-    if (group.segments.every(isBlank)) {
+    const written: number[] = [];
+    for (const file of group.segments) {
+      const since = blankSince(file);
+      if (since === null) break;
+      written.push(since);
+    }
+    if (written.length === group.segments.length) {
       // The program died between creating its journal and writing the header (or before the first fsync).
-      const ageMs = Date.now() - Math.max(...group.segments.map((f) => statSync(f).mtimeMs));
+      const ageMs = Date.now() - Math.max(...written);
       if (ageMs < EMPTY_JOURNAL_GRACE_MS) return `skipped ${name}: empty, its session may be starting`;
       removeJournal(group);
       return `removed ${name}: empty (its program died before writing a sample)`;
@@ -203,14 +206,14 @@ async function recoverOne(dir: string, group: JournalGroup, force: boolean): Pro
   if (existing && sameSession(existing, session)) {
     // The process wrote its session, then died before removing the journal.
     removeJournal(group);
-    return `${name}: session ${session.sessionId} was already written to ${shown(target)}; journal removed`;
+    return `${name}: session ${session.sessionId} was already written to ${shownPath(target)}; journal removed`;
   }
   if (existing) {
     // Another session of the same id (a fixed "sessionId" in the config) has that name.
     target = path.join(dir, `${safe}.recovered.json`);
     const other = existingSession(target);
     if (other && !sameSession(other, session)) {
-      throw new Error(`${shown(path.join(dir, `${safe}.json`))} and ${shown(target)} hold other sessions: refusing to overwrite them; move one away and run again`);
+      throw new Error(`${shownPath(path.join(dir, `${safe}.json`))} and ${shownPath(target)} hold other sessions: refusing to overwrite them; move one away and run again`);
     }
   }
   await writeFileAtomic(target, sessionJsonChunks(session));
@@ -224,6 +227,6 @@ async function recoverOne(dir: string, group: JournalGroup, force: boolean): Pro
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   return (
     `recovered ${session.sessionId} (pid ${session.pid}): ${t.length} sample${t.length === 1 ? '' : 's'}${span}, ` +
-    `${Object.keys(session.catalogue).length} metrics -> ${shown(target)} in ${seconds} s${notes.length ? ` (${notes.join('; ')})` : ''}; journal removed`
+    `${Object.keys(session.catalogue).length} metrics -> ${shownPath(target)} in ${seconds} s${notes.length ? ` (${notes.join('; ')})` : ''}; journal removed`
   );
 }

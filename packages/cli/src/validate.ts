@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfig, Profiler } from '@loadlight/core';
-import { parse, UsageError } from './args.js';
+import { parse, shownPath, UsageError } from './args.js';
 
 export const VALIDATE_HELP = `Usage: loadlight validate [--config <file>] [--facts]
 
@@ -32,10 +32,9 @@ export async function validateCommand(argv: string[], out: NodeJS.WritableStream
   const loaded = await loadConfig(values.config ? { configFile: values.config } : {});
   const profiler = new Profiler(loaded?.config ?? {}, { configFile: loaded?.filepath ?? null, handleExit: false });
   await profiler.prepare();
-  const shown = (file: string) => path.relative(process.cwd(), file) || file;
   const config = profiler.config;
   const lines: string[] = [];
-  lines.push(`config: ${loaded ? shown(loaded.filepath) : 'no config file found: the embedded default'} (ok)`);
+  lines.push(`config: ${loaded ? shownPath(loaded.filepath) : 'no config file found: the embedded default'} (ok)`);
   lines.push(`  plugins: ${config.plugins.map((p) => p.name).join(', ') || '(none)'}`);
   lines.push(`  reporters: ${config.reporters.map((p) => p.name).join(', ') || '(none)'}`);
   lines.push(`  sampling every ${config.sampleIntervalMs} ms, rules over the last ${config.windowSeconds} s, ring of ${config.maxSamples} samples`);
@@ -46,8 +45,8 @@ export async function validateCommand(argv: string[], out: NodeJS.WritableStream
     const rules = stage.rules();
     const inactive = rules.filter((r) => !r.active);
     lines.push(`rules: ${stage.files.length} files, ${rules.length} rules (ok)${inactive.length ? `, ${inactive.length} inactive` : ''}`);
-    for (const file of stage.files) lines.push(`  ${shown(file.file)}: ${file.rules} rules`);
-    for (const rule of inactive) lines.push(`  inactive: "${rule.name}" (${shown(rule.file)}): ${rule.inactiveReason ?? "its facts are not available"}`);
+    for (const file of stage.files) lines.push(`  ${shownPath(file.file)}: ${file.rules} rules`);
+    for (const rule of inactive) lines.push(`  inactive: "${rule.name}" (${shownPath(rule.file)}): ${rule.inactiveReason ?? "its facts are not available"}`);
   }
   if (values.facts && stage) {
     lines.push('', 'facts (the value rules see over the window):');

@@ -1,7 +1,7 @@
 import type { LoadLevel } from '@loadlight/core';
 import { svgChart } from './chart.js';
 import { clock, duration, offset, plain, preview, recoveredNote, span, unitLabel, value } from './format.js';
-import { metricFigures, metricSeries, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
+import { faultDisabled, metricFigures, metricSeries, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
 
 /** Text or attribute value, escaped for HTML. */
 export function esc(text: unknown, max = 2000): string {
@@ -212,7 +212,10 @@ export function renderHtml(report: Report, options: { generator: string }): stri
     body.push(
       tableHtml(
         ['Plugin', 'Hook', 'Times', 'First', 'Message'],
-        report.faults.map((f) => [`<code>${esc(f.plugin)}</code>`, `<code>${esc(f.hook)}</code>`, String(f.count), esc(offset(f.firstAt, report.start)), esc(`${f.message}${f.disabledAt !== undefined ? ` (disabled at ${offset(f.disabledAt, report.start)})` : ''}`)]),
+        report.faults.map((f) => {
+          const disabled = faultDisabled(f, report.start);
+          return [`<code>${esc(f.plugin)}</code>`, `<code>${esc(f.hook)}</code>`, String(f.count), esc(offset(f.firstAt, report.start)), esc(`${f.message}${disabled && ` (${disabled})`}`)];
+        }),
         new Set([2]),
       ),
     );

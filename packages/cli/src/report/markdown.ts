@@ -1,6 +1,6 @@
 import type { LoadLevel } from '@loadlight/core';
 import { clock, duration, offset, plain, preview, recoveredNote, span, value } from './format.js';
-import { METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
+import { faultDisabled, METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type MetricRow, type Report } from './model.js';
 
 const LIGHTS: Record<LoadLevel, string> = { green: '🟢', yellow: '🟡', red: '🔴' };
 const SEVERITY: Record<string, string> = { critical: '🔴', warning: '🟡', info: '🔵' };
@@ -124,7 +124,10 @@ export function renderMarkdown(report: Report): string {
     out.push(
       ...table(
         ['Plugin', 'Hook', 'Times', 'Message'],
-        report.faults.map((f) => [code(f.plugin), code(f.hook), String(f.count), md(`${f.message}${f.disabledAt !== undefined ? ` (disabled at ${offset(f.disabledAt, report.start)})` : ''}`, 300)]),
+        report.faults.map((f) => {
+          const disabled = faultDisabled(f, report.start);
+          return [code(f.plugin), code(f.hook), String(f.count), md(`${f.message}${disabled && ` (${disabled})`}`, 300)];
+        }),
         new Set([2]),
       ),
     );

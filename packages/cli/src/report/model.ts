@@ -11,7 +11,7 @@ import {
   type SessionProfile,
   type SessionRecommendation,
 } from '@loadlight/core';
-import { duration, size, value } from './format.js';
+import { duration, offset, size, value } from './format.js';
 
 /** One metric of the catalogue, with its session statistics (null when it has none). */
 export interface MetricRow {
@@ -223,6 +223,11 @@ export function metricCells(m: MetricRow, reason: (text: string) => string): { c
   const figures = metricFigures(m);
   if (!figures) return { cells: ['0', '', '', 'no samples'], note: true };
   return { cells: [figures.count, figures.mean, figures.p95, figures.max], note: false };
+}
+
+/** `disabled at +1m05s` when the fault's plugin was disabled, else '': each format wraps it its own way. */
+export function faultDisabled(f: Fault, start: number): string {
+  return f.disabledAt !== undefined ? `disabled at ${offset(f.disabledAt, start)}` : '';
 }
 
 /** The profiler's own cost: `0.8% of one core (1.2s over 150 ticks, 8ms a tick), store 1.5MB, heap 12MB, RSS 80MB`. */

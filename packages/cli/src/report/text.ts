@@ -1,7 +1,7 @@
 import type { LoadLevel } from '@loadlight/core';
 import { levelStyle, palette, priorityBadge, severityBadge, visibleWidth, type Palette } from '@loadlight/reporter-console';
 import { clock, duration, offset, plain, preview, recoveredNote, span, value } from './format.js';
-import { METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type Report } from './model.js';
+import { faultDisabled, METRIC_COLUMNS, METRIC_NUMERIC, metricCells, metricsToList, MODULE_COLUMNS, MODULE_NUMERIC, moduleCells, overheadSentence, type Report } from './model.js';
 
 export interface TextOptions {
   color: boolean;
@@ -111,7 +111,8 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.faults.length > 0) {
     heading(`Faults (${report.faults.length})`);
     for (const f of report.faults) {
-      out.push(`  ${p.red(plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)}${f.disabledAt !== undefined ? `; disabled at ${offset(f.disabledAt, report.start)}` : ''})`);
+      const disabled = faultDisabled(f, report.start);
+      out.push(`  ${p.red(plain(f.plugin, 60))} in ${plain(f.hook, 40)}: ${plain(f.message, 300)} (${f.count} ${f.count === 1 ? 'time' : 'times'}, from ${offset(f.firstAt, report.start)}${disabled && `; ${disabled}`})`);
     }
   }
 
