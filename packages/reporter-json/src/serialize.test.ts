@@ -138,6 +138,22 @@ describe('sessionJsonChunks', () => {
     for (const pretty of [false, true]) expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
   });
 
+  it('... at every digit count of the whole part and every trailing-zero count of the fraction', () => {
+    // The shared digit writers: whole parts 10^d - 1 and 10^d (d = 0..9), fractions of 1 to 6 places.
+    const wholes = Array.from({ length: 10 }, (_, d) => [10 ** d - 1, 10 ** d]).flat();
+    const fractions = [0, 0.1, 0.12, 0.123, 0.1234, 0.12345, 0.123456, 0.000001, 0.00001, 0.000101, 0.9, 0.999999];
+    const numbers = wholes.flatMap((w) => fractions.map((f) => w + f)).flatMap((v) => [v, -v]);
+    const buf = Buffer.alloc(40);
+    for (const v of numbers) {
+      const end = formatNumber(buf, 0, v);
+      if (end >= 0) expect(buf.toString('latin1', 0, end)).toBe(JSON.stringify(v));
+      // Every value under 1e9 at six places or fewer is taken (its whole part the int32 path).
+      else expect(Math.abs(v) >= 1e9 || Math.round(Math.abs(v) * 1e6) / 1e6 !== Math.abs(v)).toBe(true);
+    }
+    const profile = { samples: { t: wholes, values: { dense: numbers, sparse: { at: numbers.map((_, i) => i), v: numbers } } } };
+    for (const pretty of [false, true]) expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+  });
+
   it('hands out chunks of about a megabyte, not one string of the whole file', () => {
     const long = Array.from({ length: 3600 }, (_, i) => i / 1000);
     const profile = { samples: { t: long, values: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`m.v${i}`, long])) } };

@@ -52,10 +52,29 @@ export function formatNumber(buf: Uint8Array, pos: number, v: number): number {
   if (k / 1e6 !== x) return -1;
   // x is the double nearest k / 1e6 and not whole: no whole number lies between them, so the
   // whole part of k / 1e6 is floor(x).
-  let fraction = (k - whole * 1e6) | 0; // 1..999999, as x is not whole
-  if (whole < 10) buf[pos++] = 48 + whole;
-  else pos = formatWhole(buf, pos, whole);
+  const fraction = (k - whole * 1e6) | 0; // 1..999999, as x is not whole
+  pos = writeDigits(buf, pos, whole | 0); // whole < 1e9
   buf[pos++] = 46; // '.'
+  return writeFraction(buf, pos, fraction);
+}
+
+/**
+ * Writes an int32 0 <= x < 1e9 in decimal; returns the new position. Takes and returns small
+ * integers only, so nothing is boxed and V8 inlines it into the loops below.
+ */
+function writeDigits(buf: Uint8Array, pos: number, x: number): number {
+  const length = x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
+  let at = pos + length;
+  do {
+    const q = (x / 10) | 0;
+    buf[--at] = 48 + x - q * 10;
+    x = q;
+  } while (x !== 0);
+  return pos + length;
+}
+
+/** Writes the six decimal places of `fraction` (1..999999, millionths) without trailing zeros; returns the new position. */
+function writeFraction(buf: Uint8Array, pos: number, fraction: number): number {
   let digits = 6;
   let q = (fraction / 10) | 0;
   while (fraction === q * 10) {
@@ -86,15 +105,7 @@ function formatWhole(buf: Uint8Array, pos: number, k: number): number {
     }
     return pos + 9;
   }
-  let x = k | 0;
-  const length = x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
-  let at = pos + length;
-  do {
-    const q = (x / 10) | 0;
-    buf[--at] = 48 + x - q * 10;
-    x = q;
-  } while (x !== 0);
-  return pos + length;
+  return writeDigits(buf, pos, k | 0);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -348,8 +359,9 @@ let stretchEnd = 0;
  * Writes elements `values[i..n)` of a compact series at `pos` (each after a comma, but the
  * array's first) while they are null or numbers `formatNumber` takes; stops before the first
  * other one, with nothing of it written. Returns the new position; `stretchEnd` is where it stopped.
- * A plain function with `formatNumber`'s common case written out: the elements are most of
- * the file, and a call per element (its number boxed) would cost more than the writing.
+ * A plain function with `formatNumber`'s common case written out (its digits by the inlined
+ * int32 writers): the elements are most of the file, and a call of `formatNumber` per element
+ * (its number boxed) would cost more than the writing.
  */
 function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: number, n: number): number {
   for (; i < n; i++) {
@@ -368,17 +380,10 @@ function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: numb
       stretchEnd = i;
       return before;
     }
-    let w = v | 0;
+    const w = v | 0;
     if (w === v && w >= 0 && w < 1e9) {
       // A whole number (-0 too, written 0 as JSON writes it).
-      const length = w < 10 ? 1 : w < 100 ? 2 : w < 1e3 ? 3 : w < 1e4 ? 4 : w < 1e5 ? 5 : w < 1e6 ? 6 : w < 1e7 ? 7 : w < 1e8 ? 8 : 9;
-      let at = pos + length;
-      do {
-        const q = (w / 10) | 0;
-        buf[--at] = 48 + w - q * 10;
-        w = q;
-      } while (w !== 0);
-      pos += length;
+      pos = writeDigits(buf, pos, w);
       continue;
     }
     // |v| < 1e9 at up to six decimals: `formatNumber`'s reasoning, its whole part an int32.
@@ -387,33 +392,13 @@ function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: numb
       const k = Math.round(x * 1e6);
       if (k / 1e6 === x) {
         if (v < 0) buf[pos++] = 45; // '-' (-0 is written 0, as JSON writes it)
-        let whole = Math.floor(x) | 0;
-        const length = whole < 10 ? 1 : whole < 100 ? 2 : whole < 1e3 ? 3 : whole < 1e4 ? 4 : whole < 1e5 ? 5 : whole < 1e6 ? 6 : whole < 1e7 ? 7 : whole < 1e8 ? 8 : 9;
-        let fraction = (k - whole * 1e6) | 0;
-        let at = pos + length;
-        do {
-          const q = (whole / 10) | 0;
-          buf[--at] = 48 + whole - q * 10;
-          whole = q;
-        } while (whole !== 0);
-        pos += length;
-        if (fraction === 0) continue;
-        buf[pos++] = 46; // '.'
-        let digits = 6;
-        let q = (fraction / 10) | 0;
-        while (fraction === q * 10) {
-          fraction = q;
-          q = (fraction / 10) | 0;
-          digits--;
+        const whole = Math.floor(x) | 0;
+        const fraction = (k - whole * 1e6) | 0;
+        pos = writeDigits(buf, pos, whole);
+        if (fraction !== 0) {
+          buf[pos++] = 46; // '.'
+          pos = writeFraction(buf, pos, fraction);
         }
-        at = pos + digits;
-        for (;;) {
-          buf[--at] = 48 + fraction - q * 10;
-          if (at === pos) break;
-          fraction = q;
-          q = (fraction / 10) | 0;
-        }
-        pos += digits;
         continue;
       }
     }
