@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, normalizeConfig, resolveConfig } from './config.js';
+import { configSearchPlaces, loadConfig, normalizeConfig, resolveConfig, type LoadedConfig } from './config.js';
 import { isLoadlightError, type LoadlightError } from './errors.js';
 import { Profiler } from './profiler.js';
 import type { LoadlightConfig } from './types.js';
@@ -240,6 +240,9 @@ const fileContent = fc.oneof(
 const extension = fc.constantFrom('json', 'js', 'mjs', 'ts', 'mts', 'cjs', 'cts');
 const rcFile = fc.constantFrom('.perfrc', '.perfrc.json', '.perfrc.yaml');
 
+/** Whether the file's config may be `null`, which cosmiconfig (so loadConfig) reads as no config at all. */
+const readsAsNoConfig = (content: string) => ['null', 'export default null;'].includes(content.trim());
+
 let fileCount = 0;
 function writeConfig(name: string, content: string): { dir: string; file: string } {
   const dir = path.join(tmp, `p${++fileCount}`);
@@ -252,49 +255,89 @@ function writeConfig(name: string, content: string): { dir: string; file: string
 
 describe('config files: property tests', () => {
   it('loadConfig then new Profiler: any perf.config.<ext> content gives a config or a LoadlightError naming the file', async () => {
+    let refused = 0;
     await fc.assert(
       fc.asyncProperty(extension, fileContent, async (ext, content) => {
         const { dir, file } = writeConfig(`perf.config.${ext}`, content);
+        // with {cwd}, the search may skip the file only where reading it directly gave no settings
+        // (cosmiconfig skips empty files), or where perf.config.<ext> is not a search place (json)
+        let direct: LoadlightConfig | null | undefined;
+        const searched = configSearchPlaces().includes(`perf.config.${ext}`);
         for (const options of [{ configFile: file }, { cwd: dir }]) {
+          let loaded: LoadedConfig | null = null;
           const error = await outcome(async () => {
-            const loaded = await loadConfig(options);
+            loaded = await loadConfig(options);
             if (loaded) new Profiler(loaded.config, { configFile: loaded.filepath, handleExit: false });
           });
-          if (error) {
-            expect(error.message).toContain(`perf.config.${ext}`);
-            expect(['CONFIG_INVALID', 'CONFIG_LOAD_FAILED']).toContain(error.code);
+          const found = (loaded as LoadedConfig | null)?.filepath;
+          const what = `${JSON.stringify(options)} ${JSON.stringify(content.slice(0, 80))}`;
+          if (!error) {
+            if ('configFile' in options) {
+              direct = (loaded as LoadedConfig | null)?.config ?? null;
+              if (found !== undefined || !readsAsNoConfig(content)) expect(found, what).toBe(file);
+            } else if (found !== undefined || searched) {
+              const noSettings = direct === null || (direct !== undefined && Object.keys(direct).length === 0);
+              expect(found, what).toBe(found === undefined && noSettings ? undefined : file);
+            }
+            continue;
           }
+          refused++;
+          expect(error.message).toContain(`perf.config.${ext}`);
+          expect(['CONFIG_INVALID', 'CONFIG_LOAD_FAILED']).toContain(error.code);
         }
       }),
       { numRuns: FILE_RUNS },
     );
+    expect(refused, 'files refused (the checks above ran)').toBeGreaterThan(0);
   }, 120_000);
 
   it('each listed module body, as .js, .mjs, .ts and .cts, gives a config or a LoadlightError naming the file', async () => {
+    let refused = 0;
     for (const ext of ['js', 'mjs', 'ts', 'cts']) {
       for (const body of JS_BODIES) {
         const { file } = writeConfig(`perf.config.${ext}`, body);
+        let found: string | undefined;
         const error = await outcome(async () => {
           const loaded = await loadConfig({ configFile: file });
+          found = loaded?.filepath;
           if (loaded) new Profiler(loaded.config, { configFile: loaded.filepath, handleExit: false });
         });
-        if (error) expect(error.message, `${ext}: ${body}`).toContain(`perf.config.${ext}`);
+        if (!error) {
+          expect(found, `${ext}: ${body}`).toBe(readsAsNoConfig(body) ? undefined : file);
+          continue;
+        }
+        refused++;
+        expect(error.message, `${ext}: ${body}`).toContain(`perf.config.${ext}`);
       }
     }
+    expect(refused, 'bodies refused (the checks above ran)').toBeGreaterThan(0);
   }, 120_000);
 
   it('rc files (.perfrc, JSON or YAML) too', async () => {
+    let refused = 0;
     await fc.assert(
       fc.asyncProperty(rcFile, fc.oneof(fileContent, fc.constantFrom('a: [', 'sampleIntervalMs: fast', '- 1\n- 2', ': :', '&a [*a]')), async (name, content) => {
-        const { dir } = writeConfig(name, content);
+        const { dir, file } = writeConfig(name, content);
+        let found: string | undefined;
         const error = await outcome(async () => {
           const loaded = await loadConfig({ cwd: dir });
+          found = loaded?.filepath;
           if (loaded) new Profiler(loaded.config, { configFile: loaded.filepath, handleExit: false });
         });
-        if (error) expect(error.message).toContain(name);
+        if (!error) {
+          // the search found this file, or skipped it as cosmiconfig does when it holds no settings
+          if (found === undefined) {
+            const direct = await loadConfig({ configFile: file });
+            expect(direct === null || Object.keys(direct.config).length === 0, JSON.stringify(content.slice(0, 80))).toBe(true);
+          } else expect(found).toBe(file);
+          return;
+        }
+        refused++;
+        expect(error.message).toContain(name);
       }),
       { numRuns: FILE_RUNS },
     );
+    expect(refused, 'rc files refused (the checks above ran)').toBeGreaterThan(0);
   }, 60_000);
 
   it('a config file that does not exist, or is a folder, is refused naming it', async () => {

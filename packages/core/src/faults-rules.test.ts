@@ -1,38 +1,31 @@
 // Faults in the rules: a rule file broken (or removed) while the profiler runs, and rules that
 // read facts which disappear mid-run (a plugin disabled, a module no longer reported, a metric
 // marked unavailable). Evaluation goes on; the compiled rules and json-rules-engine agree.
-import { mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin } from './plugin.js';
 import { Profiler } from './profiler.js';
 import { RulesStage } from './rules/index.js';
-import { T0, commit, edit, makeStore } from './rules/test-support.js';
+import { T0, commit, edit, makeStore, ruleFile } from './rules/test-support.js';
 import { validateSession } from './session.js';
-import { until } from './testing.js';
+import { createTestProfiler, stopTestProfilers, until, type TestProfiler } from './testing.js';
 import type { Evaluation, LoadlightConfig, MetricDeclaration, Plugin } from './types.js';
 
-const running: Profiler[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop().catch(() => undefined)));
-});
+afterEach(stopTestProfilers);
 
-function make(plugins: Plugin[], extra: LoadlightConfig): { profiler: Profiler; warnings: string[] } {
-  const warnings: string[] = [];
-  const profiler = new Profiler(
-    { plugins, reporters: [], rules: [], sampleIntervalMs: 20, collectTimeoutMs: 15, ...extra },
-    { handleExit: false, warn: (m) => warnings.push(m) },
-  );
-  running.push(profiler);
-  return { profiler, warnings };
+function make(plugins: Plugin[], extra: LoadlightConfig): TestProfiler {
+  return createTestProfiler(plugins, { sampleIntervalMs: 20, collectTimeoutMs: 15, ...extra });
 }
 
 const last = (description: string): MetricDeclaration => ({ unit: 'count', kind: 'gauge', description, aggregate: 'last' });
 
-function tempFile(name: string): string {
-  return path.join(mkdtempSync(path.join(os.tmpdir(), 'loadlight-rules-faults-')), name);
-}
+/** A recommendation for every module above 50 % CPU. */
+const MODULE_BUSY = {
+  name: 'module-busy',
+  description: 'a module is busy',
+  conditions: { all: [{ fact: 'module', path: '$.cpu_percent', operator: 'greaterThan', value: 50 }] },
+  event: { type: 'recommendation', params: { id: 'module-busy', priority: 'high', message: '{{module.name}} at {{module.cpu_percent}}%' } },
+};
 
 /** More evaluations than now (the evaluation's time moved on `count` times). */
 async function moreEvaluations(profiler: Profiler, count: number): Promise<void> {
@@ -53,19 +46,14 @@ describe('a rule file broken while the profiler runs', () => {
         p.hooks.collect.tap('counter', (w) => w.set('counter.value', ++n));
       },
     });
-    const file = tempFile('levels.json');
-    const rules = (threshold: number) =>
-      JSON.stringify({
-        rules: [
-          {
-            name: 'counter-red',
-            description: 'the counter is above the threshold',
-            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
-            event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
-          },
-        ],
-      });
-    writeFileSync(file, rules(1e12));
+    const counterRed = (threshold: number) => ({
+      name: 'counter-red',
+      description: 'the counter is above the threshold',
+      conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
+      event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
+    });
+    const rules = (threshold: number) => JSON.stringify({ rules: [counterRed(threshold)] });
+    const file = ruleFile([counterRed(1e12)], 'levels.json');
     const { profiler, warnings } = make([counter], { rules: [file] });
     await profiler.start();
     await moreEvaluations(profiler, 2);
@@ -131,31 +119,23 @@ describe('rules whose facts disappear mid-run', () => {
         });
       },
     });
-    const file = tempFile('disappearing.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        rules: [
-          {
-            name: 'flaky-low',
-            description: 'the flaky value is low',
-            conditions: { all: [{ fact: 'flaky', path: '$.value', operator: 'lessThan', value: 5 }] },
-            event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
-          },
-          {
-            name: 'module-busy',
-            description: 'a module is busy',
-            conditions: { all: [{ fact: 'module', path: '$.cpu_percent', operator: 'greaterThan', value: 50 }] },
-            event: { type: 'recommendation', params: { id: 'module-busy', priority: 'high', message: '{{module.name}} at {{module.cpu_percent}}%' } },
-          },
-          {
-            name: 'gone-present',
-            description: 'the value is there',
-            conditions: { all: [{ fact: 'gone', path: '$.value', operator: 'greaterThanInclusive', value: 0 }] },
-            event: { type: 'alert', params: { id: 'gone', severity: 'info', message: 'gone is {{gone.value}}' } },
-          },
-        ],
-      }),
+    const file = ruleFile(
+      [
+        {
+          name: 'flaky-low',
+          description: 'the flaky value is low',
+          conditions: { all: [{ fact: 'flaky', path: '$.value', operator: 'lessThan', value: 5 }] },
+          event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
+        },
+        MODULE_BUSY,
+        {
+          name: 'gone-present',
+          description: 'the value is there',
+          conditions: { all: [{ fact: 'gone', path: '$.value', operator: 'greaterThanInclusive', value: 0 }] },
+          event: { type: 'alert', params: { id: 'gone', severity: 'info', message: 'gone is {{gone.value}}' } },
+        },
+      ],
+      'disappearing.json',
     );
     // a window of 5 ticks: a value no longer written leaves the facts quickly
     const { profiler, warnings } = make([source], { rules: [file], windowSeconds: 0.1 });
@@ -201,27 +181,20 @@ describe('rules whose facts disappear mid-run', () => {
       ['in', [1, 2]],
       ['notIn', [7]],
     ];
-    const file = tempFile('operators.json');
     const facts = ['a', 'b', 'c'];
-    writeFileSync(
-      file,
-      JSON.stringify({
-        rules: facts.flatMap((fact) =>
+    const file = ruleFile(
+      [
+        ...facts.flatMap((fact) =>
           operators.map(([operator, value]) => ({
             name: `${fact}-${operator}`,
             description: `${fact} ${operator}`,
             conditions: { all: [{ fact, path: '$.value', operator, value }] },
             event: { type: 'recommendation', params: { id: `${fact}-${operator}`, priority: 'low', message: `${fact} is {{${fact}.value}}` } },
           })),
-        ).concat([
-          {
-            name: 'module-busy',
-            description: 'a module is busy',
-            conditions: { all: [{ fact: 'module', path: '$.cpu_percent', operator: 'greaterThan', value: 50 }] },
-            event: { type: 'recommendation', params: { id: 'module-busy', priority: 'high', message: '{{module.name}} at {{module.cpu_percent}}%' } },
-          } as never,
-        ]),
-      }),
+        ),
+        MODULE_BUSY,
+      ],
+      'operators.json',
     );
     const metrics = Object.fromEntries(facts.map((fact) => [`${fact}.value`, last(fact)]));
     const stores = [makeStore(metrics, [{ name: 'ocr', fields: ['cpu_percent'] }]), makeStore(metrics, [{ name: 'ocr', fields: ['cpu_percent'] }])];

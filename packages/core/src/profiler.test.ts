@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { definePlugin } from './plugin.js';
 import { Profiler } from './profiler.js';
+import { ruleFile } from './rules/test-support.js';
 import { sessionSeries, validateSession } from './session.js';
 import type { Store } from './store.js';
 import { blockLoop, burnCpu } from './testing.js';
@@ -57,20 +57,16 @@ describe('Profiler', () => {
 
   it('fires the hooks in order over a session', async () => {
     const order: string[] = [];
-    const rulesDir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-rules-'));
-    const rulesFile = path.join(rulesDir, 'always.json');
-    writeFileSync(
-      rulesFile,
-      JSON.stringify({
-        rules: [
-          {
-            name: 'always-alert',
-            description: 'fires whenever a value exists',
-            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 0 }] },
-            event: { type: 'alert', params: { id: 'always', severity: 'info', message: 'value is {{counter.value}}' } },
-          },
-        ],
-      }),
+    const rulesFile = ruleFile(
+      [
+        {
+          name: 'always-alert',
+          description: 'fires whenever a value exists',
+          conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 0 }] },
+          event: { type: 'alert', params: { id: 'always', severity: 'info', message: 'value is {{counter.value}}' } },
+        },
+      ],
+      'always.json',
     );
     const recorder = definePlugin({
       name: 'recorder',
@@ -314,20 +310,14 @@ describe('Profiler.stop', () => {
 
 describe('rule files edited while the profiler runs', () => {
   it('picks up a good edit at the next evaluation; a broken edit is reported and the last good rules stay', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-watch-'));
-    const file = path.join(dir, 'levels.json');
-    const rules = (threshold: number) =>
-      JSON.stringify({
-        rules: [
-          {
-            name: 'counter-red',
-            description: 'the counter is above the threshold',
-            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
-            event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
-          },
-        ],
-      });
-    writeFileSync(file, rules(1e9));
+    const counterRed = (threshold: number) => ({
+      name: 'counter-red',
+      description: 'the counter is above the threshold',
+      conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
+      event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
+    });
+    const rules = (threshold: number) => JSON.stringify({ rules: [counterRed(threshold)] });
+    const file = ruleFile([counterRed(1e9)], 'levels.json');
     const profiler = make([counter()], { rules: [file] });
     const warnings = (profiler as unknown as { warnings: string[] }).warnings;
     await profiler.start();
@@ -355,21 +345,14 @@ describe('the tick', () => {
     // A rule file watched for edits (a stat at each evaluation) and a collect tap that waits a
     // loop turn: a neighbour that burns 40 ms at every turn of the loop runs while the tick
     // waits, and must not be counted as the profiler's.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-slices-'));
-    const file = path.join(dir, 'rules.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        rules: [
-          {
-            name: 'counter-high',
-            description: 'the counter is high',
-            conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 1e9 }] },
-            event: { type: 'alert', params: { id: 'high', severity: 'info', message: 'counter at {{counter.value}}' } },
-          },
-        ],
-      }),
-    );
+    const file = ruleFile([
+      {
+        name: 'counter-high',
+        description: 'the counter is high',
+        conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: 1e9 }] },
+        event: { type: 'alert', params: { id: 'high', severity: 'info', message: 'counter at {{counter.value}}' } },
+      },
+    ]);
     const costs: number[] = [];
     let last = 0;
     const waiter = definePlugin({
@@ -420,9 +403,7 @@ describe('the tick', () => {
         p.hooks.report.tapPromise('jitter', async () => void reports++);
       },
     });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'loadlight-due-'));
-    const file = path.join(dir, 'rules.json');
-    writeFileSync(file, JSON.stringify({ rules: [] }));
+    const file = ruleFile([]);
     const profiler = make([counter(), jitter], { rules: [file], sampleIntervalMs: 100 });
     await profiler.start();
     await until(() => ticks >= 9);

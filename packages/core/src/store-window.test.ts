@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Store, type WindowStats } from './store.js';
+import { referenceWindow } from './store-reference.js';
 import type { MetricAggregate, MetricInfo, MetricUnit } from './types.js';
 
 const metric = (name: string, unit: MetricUnit, extra: Partial<MetricInfo> = {}): MetricInfo => ({ name, plugin: 'test', unit, kind: 'gauge', description: name, ...extra });
@@ -17,54 +18,9 @@ const FIELD: Record<MetricAggregate, keyof WindowStats> = {
 };
 const AGGREGATES = Object.keys(FIELD) as MetricAggregate[];
 
-/**
- * The window's statistics from `timeSeries()` and `series()` alone, with plain code (not the
- * Store's scan): a row at t is in the window when `now - seconds*1000 < t <= now` (now: the newest
- * row's time by default); the rate's time runs from the window's start, or from the origin when no
- * held row is at or before that start; the slope is the least-squares fit with t in minutes.
- * Sums run newest first, like the Store's.
- */
-function referenceWindow(store: Store, name: string, seconds: number, now: number | undefined): WindowStats {
-  const times = store.timeSeries();
-  const series = store.series(name);
-  const end = now ?? times.at(-1) ?? 0;
-  const from = end - seconds * 1000;
-  const rows: Array<{ t: number; v: number }> = []; // newest first
-  let earlier = false;
-  for (let i = times.length - 1; i >= 0; i--) {
-    const t = times[i]!;
-    const v = series[i];
-    if (t <= from) earlier = true;
-    else if (t <= end && v !== null && v !== undefined) rows.push({ t, v });
-  }
-  const n = rows.length;
-  if (n === 0) return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
-  // ascending, -0 before 0
-  const sorted = rows.map(({ v }) => v).sort((x, y) => x - y || (Object.is(x, -0) ? -1 : Object.is(y, -0) ? 1 : 0));
-  let sum = 0;
-  let st = 0;
-  let stt = 0;
-  let stv = 0;
-  for (const { t, v } of rows) {
-    sum += v;
-    const minutes = (t - end) / 60_000;
-    st += minutes;
-    stt += minutes * minutes;
-    stv += minutes * v;
-  }
-  const spanMs = end - (earlier ? from : Math.max(store.originT, from));
-  const denominator = n * stt - st * st;
-  return {
-    count: n,
-    mean: sum / n,
-    min: sorted[0]!,
-    max: sorted[n - 1]!,
-    p95: sorted[Math.max(1, Math.ceil(0.95 * n)) - 1]!,
-    last: rows[0]!.v,
-    sum,
-    ratePerMinute: spanMs > 0 ? (sum * 60_000) / spanMs : null,
-    slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sum) / denominator : null,
-  };
+/** The window's statistics from `timeSeries()` and `series()` alone (see store-reference.ts). */
+function storeReferenceWindow(store: Store, name: string, seconds: number, now: number | undefined): WindowStats {
+  return referenceWindow(store.timeSeries(), store.series(name), store.originT, seconds, now);
 }
 
 /** Whether two figures agree: exactly (Object.is), or for a sum's figure within 1e-9 relative. */
@@ -78,7 +34,7 @@ const SUMS = new Set<keyof WindowStats>(['mean', 'sum', 'ratePerMinute', 'slopeP
 
 function expectSameFigures(store: Store, name: string, seconds: number, now: number | undefined): void {
   const stats = store.window(name, seconds, now);
-  const reference = referenceWindow(store, name, seconds, now);
+  const reference = storeReferenceWindow(store, name, seconds, now);
   for (const key of Object.keys(reference) as Array<keyof WindowStats>) {
     expect(agrees(stats[key], reference[key], SUMS.has(key)), `window ${name} ${key} over ${seconds} s to ${now}: ${stats[key]}, expected ${reference[key]}`).toBe(true);
   }

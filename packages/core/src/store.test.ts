@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyFormula, atResolution, formulaOperand, resolutionOf, statistics, Store, type WindowStats } from './store.js';
+import { referenceWindow } from './store-reference.js';
 import type { MetricInfo, MetricUnit } from './types.js';
 
 const gauge = (name: string): MetricInfo => ({ name, plugin: 'test', unit: 'percent', kind: 'gauge', description: name });
@@ -26,46 +27,7 @@ class Reference {
   }
   window(values: number[], seconds: number, now?: number): WindowStats {
     const size = Math.min(this.times.length, this.capacity);
-    const end = now ?? this.times[this.times.length - 1] ?? 0;
-    const from = end - seconds * 1000;
-    const inWindow: Array<{ t: number; v: number }> = [];
-    let previousT: number | null = null;
-    for (let r = this.times.length - 1; r >= this.times.length - size; r--) {
-      const t = this.times[r]!;
-      if (t > end) continue;
-      if (t <= from) {
-        previousT = t;
-        break;
-      }
-      if (!Number.isNaN(values[r]!)) inWindow.push({ t, v: values[r]! });
-    }
-    const n = inWindow.length;
-    if (n === 0) return { count: 0, mean: null, min: null, max: null, p95: null, last: null, sum: 0, ratePerMinute: null, slopePerMinute: null };
-    const sorted = inWindow.map((p) => p.v).sort((a, b) => a - b);
-    let sum = 0;
-    let st = 0;
-    let stt = 0;
-    let stv = 0;
-    for (const { t, v } of inWindow) {
-      sum += v;
-      const tm = (t - end) / 60_000;
-      st += tm;
-      stt += tm * tm;
-      stv += tm * v;
-    }
-    const spanMs = end - Math.max(previousT ?? this.originT, from);
-    const denominator = n * stt - st * st;
-    return {
-      count: n,
-      mean: sum / n,
-      min: sorted[0]!,
-      max: sorted[n - 1]!,
-      p95: sorted[Math.min(n, Math.max(1, Math.ceil(0.95 * n))) - 1]!,
-      last: inWindow[0]!.v,
-      sum,
-      ratePerMinute: spanMs > 0 ? (sum * 60_000) / spanMs : null,
-      slopePerMinute: n >= 2 && denominator !== 0 ? (n * stv - st * sum) / denominator : null,
-    };
+    return referenceWindow(this.times.slice(-size), values.slice(-size), this.originT, seconds, now);
   }
 }
 

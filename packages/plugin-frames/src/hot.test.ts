@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { SampleWriter } from '@loadlight/core';
+import { RecordingWriter } from '@loadlight/core/testing';
 import { closeWindow, openWindow, trackFrame } from './hot.js';
 
-/** One collect of a window: the values it wrote, by name. */
-function collect(window: ReturnType<typeof openWindow>): Record<string, number | null> {
-  const values: Record<string, number | null> = {};
-  const w: SampleWriter = { t: Date.now(), set: (name, value) => void (values[name] = value) };
+/** One collect of a window: the values it wrote (`get` throws for a metric it did not write). */
+function collect(window: ReturnType<typeof openWindow>): RecordingWriter {
+  const w = new RecordingWriter();
   window.collect(w);
-  return values;
+  return w;
 }
 
 describe('frame-time histograms per window', () => {
@@ -18,11 +17,11 @@ describe('frame-time histograms per window', () => {
       trackFrame(30);
       expect(a.latency).toBeNull();
       const first = collect(a);
-      expect(first['frames.analysed.count']).toBe(2);
-      expect(first['frames.latency.max_ms']).toBeCloseTo(30, 1);
-      expect(first['frames.latency.p50_ms']).toBeCloseTo(10, 1);
+      expect(first.get('frames.analysed.count')).toBe(2);
+      expect(first.get('frames.latency.max_ms')).toBeCloseTo(30, 1);
+      expect(first.get('frames.latency.p50_ms')).toBeCloseTo(10, 1);
       expect(a.latency).toBeNull();
-      expect(collect(a)['frames.latency.p50_ms']).toBeNull();
+      expect(collect(a).get('frames.latency.p50_ms')).toBeNull();
 
       trackFrame(50); // before b opens: a's alone
       const b = openWindow(20);
@@ -30,8 +29,8 @@ describe('frame-time histograms per window', () => {
         expect(a.latency?.count).toBe(1);
         trackFrame(70);
         const ofB = collect(b);
-        expect(ofB['frames.analysed.count']).toBe(1);
-        expect(ofB['frames.latency.max_ms']).toBeCloseTo(70, 1);
+        expect(ofB.get('frames.analysed.count')).toBe(1);
+        expect(ofB.get('frames.latency.max_ms')).toBeCloseTo(70, 1);
         expect(b.latency).not.toBeNull();
         trackFrame(90);
       } finally {
@@ -39,12 +38,12 @@ describe('frame-time histograms per window', () => {
       }
       expect(b.latency).toBeNull();
       const ofA = collect(a);
-      expect(ofA['frames.analysed.count']).toBe(3);
-      expect(ofA['frames.latency.p50_ms']).toBeCloseTo(70, 1);
-      expect(ofA['frames.latency.max_ms']).toBeCloseTo(90, 1);
+      expect(ofA.get('frames.analysed.count')).toBe(3);
+      expect(ofA.get('frames.latency.p50_ms')).toBeCloseTo(70, 1);
+      expect(ofA.get('frames.latency.max_ms')).toBeCloseTo(90, 1);
       expect(a.latency).toBeNull();
       trackFrame(20);
-      expect(collect(a)['frames.latency.max_ms']).toBeCloseTo(20, 1);
+      expect(collect(a).get('frames.latency.max_ms')).toBeCloseTo(20, 1);
     } finally {
       closeWindow(a);
     }
@@ -55,13 +54,13 @@ describe('frame-time histograms per window', () => {
     const b = openWindow(10);
     try {
       trackFrame(40);
-      expect(collect(a)['frames.latency.max_ms']).toBeCloseTo(40, 1); // a's own, read and emptied
+      expect(collect(a).get('frames.latency.max_ms')).toBeCloseTo(40, 1); // a's own, read and emptied
       expect(a.latency?.count).toBe(0);
       closeWindow(b); // nothing pending: nothing handed on
       trackFrame(60);
       const alone = collect(a);
-      expect(alone['frames.analysed.count']).toBe(1);
-      expect(alone['frames.latency.max_ms']).toBeCloseTo(60, 1);
+      expect(alone.get('frames.analysed.count')).toBe(1);
+      expect(alone.get('frames.latency.max_ms')).toBeCloseTo(60, 1);
       expect(a.latency).toBeNull();
     } finally {
       closeWindow(b);

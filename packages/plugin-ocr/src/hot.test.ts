@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { SampleWriter } from '@loadlight/core';
+import { RecordingWriter } from '@loadlight/core/testing';
 import { closeWindow, openWindow, recordOcrCall } from './hot.js';
 
-/** One collect of a window: the values it wrote, by name. */
-function collect(window: ReturnType<typeof openWindow>): Record<string, number | null> {
-  const values: Record<string, number | null> = {};
-  const w: SampleWriter = { t: Date.now(), set: (name, value) => void (values[name] = value) };
+/** One collect of a window: the values it wrote (`get` throws for a metric it did not write). */
+function collect(window: ReturnType<typeof openWindow>): RecordingWriter {
+  const w = new RecordingWriter();
   window.collect(w);
-  return values;
+  return w;
 }
 
 describe('OCR latency histograms per window', () => {
@@ -18,12 +17,12 @@ describe('OCR latency histograms per window', () => {
       recordOcrCall(30, null, false);
       expect(a.latency).toBeNull();
       const first = collect(a);
-      expect(first['ocr.calls.count']).toBe(2);
-      expect(first['ocr.latency.max_ms']).toBeCloseTo(30, 1);
-      expect(first['ocr.latency.p50_ms']).toBeCloseTo(10, 1);
+      expect(first.get('ocr.calls.count')).toBe(2);
+      expect(first.get('ocr.latency.max_ms')).toBeCloseTo(30, 1);
+      expect(first.get('ocr.latency.p50_ms')).toBeCloseTo(10, 1);
       expect(a.latency).toBeNull();
       // Read and reset: the next tick has no latencies.
-      expect(collect(a)['ocr.latency.p50_ms']).toBeNull();
+      expect(collect(a).get('ocr.latency.p50_ms')).toBeNull();
 
       recordOcrCall(50, null, false); // before b opens: a's alone
       const b = openWindow();
@@ -31,8 +30,8 @@ describe('OCR latency histograms per window', () => {
         expect(a.latency?.count).toBe(1);
         recordOcrCall(70, null, false);
         const ofB = collect(b);
-        expect(ofB['ocr.calls.count']).toBe(1);
-        expect(ofB['ocr.latency.max_ms']).toBeCloseTo(70, 1);
+        expect(ofB.get('ocr.calls.count')).toBe(1);
+        expect(ofB.get('ocr.latency.max_ms')).toBeCloseTo(70, 1);
         expect(b.latency).not.toBeNull();
         recordOcrCall(90, null, false);
       } finally {
@@ -41,12 +40,12 @@ describe('OCR latency histograms per window', () => {
       expect(b.latency).toBeNull();
       // a saw all three (50 before b, 70 and 90 while b ran), through its own histogram.
       const ofA = collect(a);
-      expect(ofA['ocr.calls.count']).toBe(3);
-      expect(ofA['ocr.latency.p50_ms']).toBeCloseTo(70, 1);
-      expect(ofA['ocr.latency.max_ms']).toBeCloseTo(90, 1);
+      expect(ofA.get('ocr.calls.count')).toBe(3);
+      expect(ofA.get('ocr.latency.p50_ms')).toBeCloseTo(70, 1);
+      expect(ofA.get('ocr.latency.max_ms')).toBeCloseTo(90, 1);
       expect(a.latency).toBeNull();
       recordOcrCall(20, null, false);
-      expect(collect(a)['ocr.latency.max_ms']).toBeCloseTo(20, 1);
+      expect(collect(a).get('ocr.latency.max_ms')).toBeCloseTo(20, 1);
     } finally {
       closeWindow(a);
     }
@@ -57,13 +56,13 @@ describe('OCR latency histograms per window', () => {
     const b = openWindow();
     try {
       recordOcrCall(40, null, false);
-      expect(collect(a)['ocr.latency.max_ms']).toBeCloseTo(40, 1); // a's own, read and emptied
+      expect(collect(a).get('ocr.latency.max_ms')).toBeCloseTo(40, 1); // a's own, read and emptied
       expect(a.latency?.count).toBe(0);
       closeWindow(b); // nothing pending: nothing handed on
       recordOcrCall(60, null, false);
       const alone = collect(a);
-      expect(alone['ocr.calls.count']).toBe(1);
-      expect(alone['ocr.latency.max_ms']).toBeCloseTo(60, 1);
+      expect(alone.get('ocr.calls.count')).toBe(1);
+      expect(alone.get('ocr.latency.max_ms')).toBeCloseTo(60, 1);
       expect(a.latency).toBeNull();
     } finally {
       closeWindow(b);

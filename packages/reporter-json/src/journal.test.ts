@@ -1,16 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { definePlugin, isLoadlightError, Profiler, sessionSeries, validateSession, type Plugin, type SessionProfile } from '@loadlight/core';
+import { definePlugin, isLoadlightError, sessionSeries, validateSession, type Plugin, type SessionProfile } from '@loadlight/core';
 import fc from 'fast-check';
-import { sleep, until } from '@loadlight/core/testing';
+import { createTestProfiler, sleep, stopTestProfilers, until } from '@loadlight/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import json, { journalFiles, nodeJournalIO, readJournalHeader, rebuildSession, safeFileName, type JournalIO } from './index.js';
 
-const running: Profiler[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop().catch(() => undefined)));
-});
+afterEach(stopTestProfilers);
 
 const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'loadlight-journal-'));
 
@@ -74,14 +71,9 @@ const RULES = {
 };
 
 function make(dir: string, config: Record<string, unknown> = {}, internals: { journalIO?: JournalIO } = {}, plugins: Plugin[] = [counter()]) {
-  const warnings: string[] = [];
   const reporter = json({ dir, quiet: true, ...((config.reporter as object) ?? {}) }, internals);
   delete config.reporter;
-  const profiler = new Profiler(
-    { plugins, reporters: [reporter], rules: [], sampleIntervalMs: 20, ...config },
-    { handleExit: false, warn: (m) => warnings.push(m) },
-  );
-  running.push(profiler);
+  const { profiler, warnings } = createTestProfiler(plugins, { reporters: [reporter], sampleIntervalMs: 20, ...config });
   return { profiler, warnings, reporter };
 }
 

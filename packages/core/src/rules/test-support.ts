@@ -142,6 +142,13 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'loadlight-rules-'));
 }
 
+/** Writes `{ rules }` as a rule file `name` in a fresh directory; returns its path. */
+export function ruleFile(rules: unknown[], name = 'rules.json'): string {
+  const file = join(tempDir(), name);
+  writeFileSync(file, JSON.stringify({ rules }));
+  return file;
+}
+
 /** Copies default rule files into a fresh directory; returns the copies' paths. */
 export function copyDefaults(...names: Array<'load-levels' | 'recommendations' | 'alerts'>): string[] {
   const dir = tempDir();
