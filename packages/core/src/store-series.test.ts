@@ -160,4 +160,38 @@ describe('Store.seriesRuns', () => {
     expect(store.seriesRuns('a.y.v', runs)).toBe(2);
     expect({ count: runs.count, starts: Array.from(runs.starts.subarray(0, 2)), heads: Array.from(runs.heads.subarray(0, 1)), rows: runs.rows }).toEqual({ count: 1, starts: [0, 2], heads: [4], rows: 2 });
   });
+
+  it('reads tokens of every length (1 to 8 bytes) back the same in direct and relative blocks: series, runs, windows before a row', () => {
+    // Deltas of 2^0 to 2^46 steps: from one-byte tokens to ones past the 31 bits integer
+    // operations hold. Each column like its reference most rows (relative blocks), or alone (direct).
+    const store = new Store(400, 0, { blockRows: 16 });
+    const names = ['module.x.total_ms', 'module.x.latency_min_ms', 'module.x.latency_max_ms', 'app.big.value'];
+    names.forEach((name, i) => store.declare(metric(name, i === 3 ? 'count' : 'ms')));
+    const plain: number[][] = names.map(() => []);
+    for (let r = 0; r < 300; r++) {
+      const total = 2 ** 47 + (r % 7) * 2 ** (r % 40);
+      const far = 2 ** (r % 47);
+      const steps = [total, r % 5 === 0 ? total - far : total, r % 6 === 0 ? total + far : total, (r % 3 === 0 ? -1 : 1) * 2 ** ((r * 7) % 48)];
+      const row = steps.map((k, i) => (r % 11 === 10 && i > 0 ? Number.NaN : i === 3 ? k : k / 1000));
+      row.forEach((v, i) => plain[i]!.push(v));
+      store.commit(r * 1000, row);
+    }
+    const expected = (i: number): Array<number | null> => plain[i]!.map((v) => (Number.isNaN(v) ? null : v));
+    const runs = new SeriesRuns();
+    // References read first (their runs kept, the deltas applied to them), then decoded alongside.
+    for (const order of [[0, 1, 2, 3], [3, 2, 1, 0]]) {
+      for (const i of order) {
+        expect(store.series(names[i]!), names[i]).toEqual(expected(i));
+        expect(store.seriesRuns(names[i]!, runs)).toBe(300);
+        expect(rowsOf(runs), names[i]).toEqual(expected(i));
+      }
+    }
+    // A window ending before the newest row: the cursor stepped back row by row to it first.
+    for (const end of [299, 250, 37, 16]) {
+      names.forEach((name, i) => {
+        const values = plain[i]!.slice(Math.max(0, end - 29), end + 1).filter((v) => !Number.isNaN(v));
+        expect(store.window(name, 30, end * 1000), `${name} to row ${end}`).toMatchObject({ count: values.length, min: Math.min(...values), max: Math.max(...values), last: values.at(-1) });
+      });
+    }
+  });
 });
