@@ -811,6 +811,16 @@ export function sessionSeries(session: Pick<SessionProfile, 'samples' | 'catalog
   return out;
 }
 
+/**
+ * The encoder and run list of every `buildSession` (it runs to its end without yielding): one
+ * run list for every metric, its values read into it, summarised, then encoded. Kept for the
+ * process, not made per session: besides their scratch (about 0.4 MB for 3,600 rows), V8 drops
+ * the layout of a class once every instance of it was collected, and with it the code optimised
+ * for that layout: with a new encoder per session, each session after a full collection
+ * recompiled the encoder (a full ring's session() took about 90 ms instead of 55).
+ */
+const reused = { encoder: new SeriesEncoder(), runs: new SeriesRuns() };
+
 /** Builds the session profile from the store and what the rules recorded. */
 export function buildSession(input: SessionInput): SessionProfile {
   const { store, config } = input;
@@ -821,9 +831,7 @@ export function buildSession(input: SessionInput): SessionProfile {
   const size = store.size;
   const t = store.timeSeries();
   const since = store.timeBeforeFirst();
-  const encoder = new SeriesEncoder(size);
-  // One run list for every metric: its values are read into it, summarised, then encoded.
-  const runs = new SeriesRuns();
+  const { encoder, runs } = reused;
   for (const info of store.catalogue()) {
     const entry: SessionProfile['catalogue'][string] = {
       unit: info.unit,

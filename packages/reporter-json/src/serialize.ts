@@ -414,6 +414,13 @@ function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: numb
 }
 
 /**
+ * V8 drops the layout of a class once every instance of it was collected, and with it the code
+ * optimised for that layout: with no serializer left between exports, each export after a full
+ * collection ran the writer's methods unoptimised again. One serializer (and its writer) is kept.
+ */
+const keptLayout = new SessionSerializer('');
+
+/**
  * The session file's bytes in chunks (about 1 MB each, fresh buffers the caller may keep):
  * exactly `JSON.stringify(profile, null, pretty ? 2 : undefined) + '\n'` as UTF-8.
  */
