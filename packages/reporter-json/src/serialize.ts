@@ -221,7 +221,7 @@ class SessionSerializer {
               if (Array.isArray(series)) return () => this.series(series, seriesIndent);
               // A sparse series: its arrays (`at`, `v`) walked, anything else stringified.
               if (isPlainObject(series)) {
-                return this.object(series, seriesIndent, (_key, member, memberIndent) => (Array.isArray(member) ? () => this.series(member, memberIndent) : undefined));
+                return this.object(series, seriesIndent, (key, member, memberIndent) => (Array.isArray(member) ? () => this.series(member, memberIndent, key === 'at' || key === 'runs') : undefined));
               }
               return undefined;
             });
@@ -276,8 +276,10 @@ class SessionSerializer {
   }
 
   /** Writes an array of numbers and nulls; leaves any other array, or the rest of a slow one, to JSON.stringify. */
-  private series(values: unknown[], indent: string): void {
+  private series(values: unknown[], indent: string, whole = false): void {
     const out = this.out;
+    // Which stretch loop reads this array (see `numberStretch`).
+    const tagged = whole || values.includes(null);
     const n = values.length;
     if (n === 0) {
       out.ascii('[]');
@@ -298,7 +300,7 @@ class SessionSerializer {
     for (;;) {
       if (this.gap === '') {
         // The common elements (null, whole numbers, short decimals) in one tight loop.
-        pos = compactStretch(buf, pos, values, i, n);
+        pos = tagged ? taggedStretch(buf, pos, values, i, n) : numberStretch(buf, pos, values, i, n);
         i = stretchEnd;
         if (i === n) break;
       }
@@ -352,64 +354,76 @@ class SessionSerializer {
   }
 }
 
-/** Where the last `compactStretch` stopped: the index of the element it left, or the length. */
+/** Where the last stretch writer stopped: the index of the element it left, or the length. */
 let stretchEnd = 0;
 
 /**
- * Writes elements `values[i..n)` of a compact series at `pos` (each after a comma, but the
- * array's first) while they are null or numbers `formatNumber` takes; stops before the first
- * other one, with nothing of it written. Returns the new position; `stretchEnd` is where it stopped.
- * A plain function with `formatNumber`'s common case written out (its digits by the inlined
- * int32 writers): the elements are most of the file, and a call of `formatNumber` per element
- * (its number boxed) would cost more than the writing.
+ * Writes a compact series' element at `pos` when it is null or a number `formatNumber` takes;
+ * returns the new position, or -1 (nothing written). `formatNumber`'s common case (whole, or at
+ * most six decimals under 1e9) is written out with the int32 writers so that V8 inlines all of it
+ * into the stretch loops below: the elements are most of the file, and a call per element would
+ * box its number.
  */
-function compactStretch(buf: Uint8Array, pos: number, values: unknown[], i: number, n: number): number {
+function writeElement(buf: Uint8Array, pos: number, v: unknown): number {
+  if (v === null) {
+    buf[pos] = 110;
+    buf[pos + 1] = 117;
+    buf[pos + 2] = 108;
+    buf[pos + 3] = 108;
+    return pos + 4;
+  }
+  if (typeof v !== 'number') return -1;
+  const w = v | 0;
+  // A whole number (-0 too, written 0 as JSON writes it).
+  if (w === v && w >= 0 && w < 1e9) return writeDigits(buf, pos, w);
+  // |v| < 1e9 at up to six decimals: `formatNumber`'s reasoning, its whole part an int32.
+  const x = v < 0 ? -v : v;
+  if (x < 1e9) {
+    const k = Math.round(x * 1e6);
+    if (k / 1e6 === x) {
+      if (v < 0) buf[pos++] = 45; // '-' (-0 is written 0, as JSON writes it)
+      const whole = Math.floor(x) | 0;
+      const fraction = (k - whole * 1e6) | 0;
+      pos = writeDigits(buf, pos, whole);
+      if (fraction === 0) return pos;
+      buf[pos++] = 46; // '.'
+      return writeFraction(buf, pos, fraction);
+    }
+  }
+  return formatNumber(buf, pos, v);
+}
+
+/**
+ * Writes elements `values[i..n)` of a compact series at `pos` (each after a comma, but the
+ * array's first) while `writeElement` takes them; stops before the first other one, with nothing
+ * of it written. Returns the new position; `stretchEnd` is where it stopped.
+ *
+ * Two copies of one loop: `numberStretch` for arrays of numbers alone, `taggedStretch` for the
+ * rest (with nulls; whole-number `at` and `runs` arrays). A session's arrays of numbers hold
+ * unboxed doubles, the others tagged values; one loop reading both kinds boxed every double it
+ * read (a full ring's export made 28 MB of garbage, and collections copied the session during
+ * the write), and each copy reading one kind boxes nothing.
+ */
+function numberStretch(buf: Uint8Array, pos: number, values: unknown[], i: number, n: number): number {
   for (; i < n; i++) {
-    const before = pos;
-    if (i > 0) buf[pos++] = COMMA;
-    const v = values[i];
-    if (v === null) {
-      buf[pos] = 110;
-      buf[pos + 1] = 117;
-      buf[pos + 2] = 108;
-      buf[pos + 3] = 108;
-      pos += 4;
-      continue;
-    }
-    if (typeof v !== 'number') {
-      stretchEnd = i;
-      return before;
-    }
-    const w = v | 0;
-    if (w === v && w >= 0 && w < 1e9) {
-      // A whole number (-0 too, written 0 as JSON writes it).
-      pos = writeDigits(buf, pos, w);
-      continue;
-    }
-    // |v| < 1e9 at up to six decimals: `formatNumber`'s reasoning, its whole part an int32.
-    const x = v < 0 ? -v : v;
-    if (x < 1e9) {
-      const k = Math.round(x * 1e6);
-      if (k / 1e6 === x) {
-        if (v < 0) buf[pos++] = 45; // '-' (-0 is written 0, as JSON writes it)
-        const whole = Math.floor(x) | 0;
-        const fraction = (k - whole * 1e6) | 0;
-        pos = writeDigits(buf, pos, whole);
-        if (fraction !== 0) {
-          buf[pos++] = 46; // '.'
-          pos = writeFraction(buf, pos, fraction);
-        }
-        continue;
-      }
-    }
-    const next = formatNumber(buf, pos, v);
-    if (next < 0) {
-      stretchEnd = i;
-      return before;
-    }
+    const next = writeElement(buf, i > 0 ? pos + 1 : pos, values[i]);
+    if (next < 0) break;
+    if (i > 0) buf[pos] = COMMA;
     pos = next;
   }
-  stretchEnd = n;
+  stretchEnd = i;
+  return pos;
+}
+
+/** `numberStretch`, for arrays that hold nulls or whole numbers (see there). */
+function taggedStretch(buf: Uint8Array, pos: number, values: unknown[], i: number, n: number): number {
+  for (; i < n; i++) {
+    const next = writeElement(buf, i > 0 ? pos + 1 : pos, values[i]);
+    if (next < 0) break;
+    if (i > 0) buf[pos] = COMMA;
+    pos = next;
+  }
+  stretchEnd = i;
   return pos;
 }
 
