@@ -242,4 +242,24 @@ describe('bad configs give a clear error naming the file, the option, what was g
     const message = await errorOf(project(files));
     expect(message.startsWith(expected), `got: ${message}`).toBe(true);
   });
+
+  // cosmiconfig takes a config of null for no file: a named one was ignored, a search went on up.
+  it.each([
+    ['perf.config.ts', 'export default null;\n'],
+    ['perf.config.mjs', 'export default null;\n'],
+    ['perf.config.cjs', 'module.exports = null;\n'],
+    ['.perfrc.json', 'null\n'],
+    ['.perfrc.yml', 'null\n'],
+    ['.perfrc', 'null\n'],
+  ])('a config of null (%s) is refused, named or found', async (file, content) => {
+    const inner = path.join(project({ '.perfrc.json': '{ "maxSamples": 10 }' }), 'inner');
+    mkdirSync(inner);
+    writeFileSync(path.join(inner, file), content);
+    const expected = `${file}: the config must be an object, got null`;
+    for (const options of [{ cwd: inner, configFile: file }, { cwd: inner }]) {
+      const error = await loadConfig(options).then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID', file: path.join(inner, file) });
+      expect((error as Error).message.endsWith(expected), (error as Error).message).toBe(true);
+    }
+  });
 });

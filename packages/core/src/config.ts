@@ -294,19 +294,24 @@ const loadTypeScript: Loader = async (filepath, content) => {
 };
 
 /**
- * A loader whose errors name the file: cosmiconfig adds `filepath` to an Error only, and jiti
- * not always, so a module that throws `42` or `null` would otherwise go unnamed.
+ * A loader whose errors name the file (cosmiconfig adds `filepath` to an Error only, and jiti
+ * not always, so a module that throws `42` or `null` would otherwise go unnamed), and which
+ * refuses a config of `null`: cosmiconfig takes it for no file at all (a named file ignored, a
+ * search going on to the next folder up).
  */
-function naming(loader: Loader): Loader {
+function configLoader(loader: Loader): Loader {
   return async (filepath, content) => {
+    const shown = path.relative(process.cwd(), filepath) || filepath;
+    let config: unknown;
     try {
-      return await loader(filepath, content);
+      config = await loader(filepath, content);
     } catch (error) {
-      const shown = path.relative(process.cwd(), filepath) || filepath;
       // Node's "Cannot find module" adds the importing files: a stack of sorts, kept in `cause`
       const reason = describeError(error).replace(/\n+Require stack:[\s\S]*$/, '');
       throw new LoadlightError('CONFIG_LOAD_FAILED', `${shown}: could not read the config: ${reason}`, { file: filepath, cause: error });
     }
+    if (config === null) throw new LoadlightError('CONFIG_INVALID', `${shown}: the config must be an object, got null`, { file: filepath });
+    return config;
   };
 }
 
@@ -406,12 +411,16 @@ export async function loadConfig(options: { cwd?: string; configFile?: string } 
   const explorer = cosmiconfig(MODULE_NAME, {
     searchPlaces: configSearchPlaces(),
     loaders: {
-      '.js': naming(defaultLoaders['.js']),
-      '.mjs': naming(defaultLoaders['.mjs']),
-      '.cjs': naming(defaultLoaders['.cjs']),
-      '.ts': naming(loadTypeScript),
-      '.mts': naming(loadTypeScript),
-      '.cts': naming(loadTypeScript),
+      '.js': configLoader(defaultLoaders['.js']),
+      '.mjs': configLoader(defaultLoaders['.mjs']),
+      '.cjs': configLoader(defaultLoaders['.cjs']),
+      '.ts': configLoader(loadTypeScript),
+      '.mts': configLoader(loadTypeScript),
+      '.cts': configLoader(loadTypeScript),
+      '.json': configLoader(defaultLoaders['.json']),
+      '.yaml': configLoader(defaultLoaders['.yaml']),
+      '.yml': configLoader(defaultLoaders['.yml']),
+      noExt: configLoader(defaultLoaders.noExt),
     },
     searchStrategy: 'project',
     cache: false,
