@@ -1,5 +1,6 @@
 import type { MetricUnit, SessionProfile } from '@loadlight/core';
 import { formatDuration, formatValue } from '@loadlight/reporter-console';
+import { printableLine } from '../args.js';
 
 /** A value with its unit (`34%`, `12ms`, `1.2MB/s`); `-` when there is none. */
 export function value(v: number | null | undefined, unit: MetricUnit | null): string {
@@ -54,9 +55,13 @@ export function clock(at: number): string {
   return `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** Text from a session (module names, messages) made a single plain line: no control characters. */
+/**
+ * Text from a session (module names, messages) made a single plain line: control characters and
+ * line breaks made spaces, bidirectional controls and the BOM written `\uXXXX` (a name cannot
+ * reorder or hide the text around it).
+ */
 export function plain(text: unknown, max = 500): string {
-  const line = String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  const line = printableLine(String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

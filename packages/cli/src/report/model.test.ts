@@ -149,6 +149,23 @@ describe('the formats', () => {
     expect(html).toContain(`<footer><p>Profiler overhead: ${overhead}.</p>`);
   });
 
+  it('every format shows bidirectional controls in names and messages as \\uXXXX, and control characters as spaces', () => {
+    const session = fromFile();
+    session.modules = [{ ...session.modules[0]!, name: 'evil\u202egnp.exe\u2066x\ufeff' }];
+    session.recommendations = [
+      { id: 'a\u200fb', priority: 'high', message: 'line\none\u061c', module: null, rule: 'r', action: null, firstSeen: session.startedAt, lastSeen: session.startedAt, count: 1, evidence: { rule: 'r', file: 'rules.json', windowSeconds: 10, conditions: [] } },
+    ];
+    checkSession(session, 'fixture.json');
+    const r = report(session);
+    for (const out of [renderText(r, { color: false, all: false }), renderMarkdown(r), renderHtml(r, { generator: 'test' })]) {
+      expect(out).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
+      // Markdown writes each backslash of a message twice.
+      expect(out).toMatch(/evil\\+u202egnp\.exe\\+u2066x\\+ufeff/);
+      expect(out).toMatch(/a\\+u200fb/);
+      expect(out).toMatch(/line one\\+u061c/);
+    }
+  });
+
   it('every format says when a session was recovered from a journal and when a plugin was disabled', () => {
     const session = fromFile();
     const start = Date.parse(session.startedAt);
