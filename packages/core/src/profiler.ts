@@ -80,6 +80,13 @@ export class Profiler {
   /** Per column: the collect tap (TapWriter serial) that wrote it last, so a failed tap's writes can be undone. */
   private writers: Int32Array = new Int32Array(0);
   private lastWriterSerial = 0;
+  /**
+   * The first collect writer, kept for the profiler's life. V8 drops a class's layout once every
+   * instance of it is collected, and with it the code optimised for that layout. Writers live for
+   * one tick: a full GC between ticks deoptimised TapWriter.set and the plugin collects that
+   * inline it ('weak objects' in --trace-deopt), and frequent ones kept set from being optimised.
+   */
+  private keptWriter: TapWriter | null = null;
   private timer: NodeJS.Timeout | null = null;
   private nextTickAt = 0;
   private tickInFlight: Promise<void> | null = null;
@@ -434,6 +441,7 @@ export class Profiler {
           const fn = (...args: unknown[]): Promise<unknown> => {
             if (health.disabled) return SETTLED;
             const writer = collect ? new TapWriter(this, original.name, args[0] as SampleWriter) : null;
+            this.keptWriter ??= writer;
             const callArgs = writer ? [writer] : args;
             let running: unknown;
             try {
