@@ -139,6 +139,25 @@ describe('io plugin', () => {
     }
   });
 
+  it('a profiler started beside a running one sees only its own waits in its p95, and the first one all of them', async () => {
+    const a = createTestProfiler([io({ host: false })]);
+    await a.profiler.start();
+    await moreSamples(a.profiler, 1);
+    for (let i = 0; i < 20; i++) trackIoWait(100); // a runs alone: they are a's only
+    const b = createTestProfiler([io({ host: false })]);
+    await b.profiler.start();
+    for (let i = 0; i < 20; i++) trackIoWait(1);
+    await moreSamples(a.profiler, 2);
+    await moreSamples(b.profiler, 2);
+    const p95s = (session: SessionProfile) => sessionSeries(session, 'io.wait.p95_ms').filter((v): v is number => v !== null);
+    const ofA = p95s(await a.profiler.stop());
+    const ofB = p95s(await b.profiler.stop());
+    expect(ofB.length).toBeGreaterThan(0);
+    for (const p95 of ofB) expect(p95).toBeCloseTo(1, 2);
+    // the 38th of a's 40 waits is a 100 ms one
+    expect(Math.max(...ofA)).toBeCloseTo(100, 0);
+  });
+
   it('warns once about values that are not a wait, and carries on', async () => {
     const { profiler, warnings } = createTestProfiler([io({ host: false })]);
     await profiler.start();

@@ -137,6 +137,103 @@ describe('trackIoWait', () => {
   });
 });
 
+describe('wait histograms per reader', () => {
+  it('a reader running alone holds no histogram of its own; beside another it gets one, and drops it once alone and read', () => {
+    const a = startReader();
+    trackIoWait(10);
+    trackIoWait(30);
+    expect(a.reader.ownHistogram).toBeNull();
+    a.clock.advance(1000);
+    const first = a.read();
+    expect(first['io.waits.per_minute']).toBeCloseTo(120, 9);
+    expect(first['io.wait.p95_ms']).toBeCloseTo(30, 1);
+    expect(a.reader.ownHistogram).toBeNull();
+    // read and emptied: the next read has no distribution
+    a.clock.advance(1000);
+    expect(a.read()['io.wait.p95_ms']).toBeNull();
+
+    trackIoWait(50); // before b starts: a's alone
+    const b = startReader();
+    expect(a.reader.ownHistogram?.count).toBe(1);
+    trackIoWait(70);
+    b.clock.advance(1000);
+    const ofB = b.read();
+    expect(ofB['io.waits.per_minute']).toBeCloseTo(60, 9);
+    expect(ofB['io.wait.p95_ms']).toBeCloseTo(70, 1);
+    expect(b.reader.ownHistogram).not.toBeNull();
+    trackIoWait(90);
+    b.reader.stop();
+    expect(b.reader.ownHistogram).toBeNull();
+
+    // a saw all three (50 before b, 70 and 90 while b ran), through its own histogram
+    expect(a.reader.ownHistogram?.count).toBe(3);
+    a.clock.advance(1000);
+    const ofA = a.read();
+    expect(ofA['io.waits.per_minute']).toBeCloseTo(180, 9);
+    expect(ofA['io.wait.p95_ms']).toBeCloseTo(90, 1);
+    expect(a.reader.ownHistogram).toBeNull();
+    trackIoWait(20);
+    a.clock.advance(1000);
+    expect(a.read()['io.wait.p95_ms']).toBeCloseTo(20, 1);
+  });
+
+  it('two readers at once each see only the waits since their own previous read', () => {
+    const a = startReader();
+    const b = startReader();
+    for (let i = 0; i < 20; i++) trackIoWait(40);
+    a.clock.advance(1000);
+    expect(a.read()['io.wait.p95_ms']).toBeCloseTo(40, 1); // a's own histogram, read and emptied
+    expect(a.reader.ownHistogram?.count).toBe(0);
+    for (let i = 0; i < 20; i++) trackIoWait(2);
+    a.clock.advance(1000);
+    b.clock.advance(1000);
+    // a: only the 2 ms waits since its read; b: all 40 since its start (half of 40 ms)
+    expect(a.read()['io.wait.p95_ms']).toBeCloseTo(2, 2);
+    expect(b.read()['io.wait.p95_ms']).toBeCloseTo(40, 1);
+    expect(a.read()['io.wait.p95_ms']).toBeNull();
+  });
+
+  it('a reader left alone with an emptied histogram of its own lets it go at its next read', () => {
+    const a = startReader();
+    const b = startReader();
+    trackIoWait(40);
+    a.clock.advance(1000);
+    expect(a.read()['io.wait.p95_ms']).toBeCloseTo(40, 1);
+    expect(a.reader.ownHistogram?.count).toBe(0);
+    b.reader.stop(); // nothing pending: nothing handed on
+    trackIoWait(60);
+    a.clock.advance(1000);
+    const alone = a.read();
+    expect(alone['io.waits.per_minute']).toBeCloseTo(60, 9);
+    expect(alone['io.wait.p95_ms']).toBeCloseTo(60, 1);
+    expect(a.reader.ownHistogram).toBeNull();
+  });
+
+  it('a reader that stops alone drops the waits pending, and one started later does not see them', () => {
+    const a = startReader();
+    trackIoWait(500);
+    a.reader.stop();
+    expect(a.reader.ownHistogram).toBeNull();
+    const b = startReader();
+    trackIoWait(5);
+    b.clock.advance(1000);
+    const values = b.read();
+    expect(values['io.waits.per_minute']).toBeCloseTo(60, 9);
+    expect(values['io.wait.p95_ms']).toBeCloseTo(5, 2);
+  });
+
+  it('a stopped reader reads nothing from the shared histogram: the running one keeps its waits', () => {
+    const a = startReader();
+    const b = startReader();
+    b.reader.stop();
+    trackIoWait(25);
+    b.clock.advance(1000);
+    expect(b.read()['io.wait.p95_ms']).toBeNull();
+    a.clock.advance(1000);
+    expect(a.read()['io.wait.p95_ms']).toBeCloseTo(25, 1);
+  });
+});
+
 describe('one hub for every copy of the module (the ESM and CJS builds)', () => {
   /** A second, separately evaluated copy of waits.ts, as a program that loads both builds has. */
   async function secondCopy(): Promise<Waits> {
@@ -189,12 +286,20 @@ describe('one hub for every copy of the module (the ESM and CJS builds)', () => 
       expect(values).toMatchObject({ 'io.wait.ms_per_minute': 40, 'io.waits.per_minute': 8 });
       expect(values['io.wait.p95_ms']).toBeCloseTo(5, 2);
     }
+    expect(a.reader.ownHistogram).not.toBeNull();
+    expect(b.reader.ownHistogram).not.toBeNull();
     // the first copy's reader stops: the second still counts, through both copies
     a.reader.stop();
     expect([isTracking(), copy.isTracking()]).toEqual([true, true]);
     trackIoWait(3);
     b.clock.advance(60_000);
-    expect(b.read()).toMatchObject({ 'io.wait.ms_per_minute': 3, 'io.waits.per_minute': 1 });
+    expect(b.read()).toMatchObject({ 'io.wait.ms_per_minute': 3, 'io.waits.per_minute': 1, 'io.wait.p95_ms': expect.closeTo(3, 2) });
+    // alone now, it reads the one pending histogram both copies record into
+    expect(b.reader.ownHistogram).toBeNull();
+    copy.trackIoWait(9);
+    b.clock.advance(60_000);
+    expect(b.read()['io.wait.p95_ms']).toBeCloseTo(9, 1);
+    expect(b.reader.ownHistogram).toBeNull();
   });
 
   it('the built packages: waits tracked through require() reach a profiler started through import', () => {

@@ -20,8 +20,9 @@ function createWaitHistogram(): RecordableHistogram {
 /**
  * What every `trackIoWait()` call bumps, shared by every copy of this module. Totals are
  * cumulative, so that each reader (one per running `io` plugin) takes its own differences and two
- * profilers never steal each other's counts; waits go to one pending histogram that each read
- * hands on to every running reader's histogram (for its percentiles), then empties.
+ * profilers never steal each other's counts. Waits go to one pending histogram: a reader running
+ * alone reads it itself; while several run, each read hands it on to every running reader's own
+ * histogram (for its percentiles), then empties it.
  *
  * The totals are plain number fields: V8 updates a double field in place (no allocation), and
  * measured on Node 20 this cost about 1 ns less per call than a Float64Array of totals.
@@ -33,23 +34,31 @@ interface WaitHub {
   rejected: number;
   /** Waits since the last drain, in µs + 1. */
   readonly pending: RecordableHistogram;
-  /** The histograms of the running readers, whichever copy made them. */
-  readonly histograms: RecordableHistogram[];
+  /** One per running reader, whichever copy made it. */
+  readonly slots: WaitSlot[];
   /** One per loaded copy of this module: sets that copy's `live` flag. */
   readonly switches: Array<(live: boolean) => void>;
 }
 
+/**
+ * A running reader's share of the waits: the histogram the pending waits are handed on to while
+ * other readers run too (made then, ~229 KB of native memory). A reader running alone holds none.
+ */
+interface WaitSlot {
+  histogram: RecordableHistogram | null;
+}
+
 // On globalThis so that the ESM and CJS builds of this package (a program may load both) share
 // one hub: a wait tracked through either reaches the plugin, whichever build the profiler loaded.
-// v2: the shape changed from v1 (a copy of an older version keeps its own hub).
-const HUB_KEY = Symbol.for('loadlight.plugin-io.waits.v2');
+// v3: the shape changed from v2 (a copy of an older version keeps its own hub).
+const HUB_KEY = Symbol.for('loadlight.plugin-io.waits.v3');
 
 const hub: WaitHub = ((globalThis as Record<symbol, unknown>)[HUB_KEY] ??= {
   totalMs: 0,
   waits: 0,
   rejected: 0,
   pending: createWaitHistogram(),
-  histograms: [],
+  slots: [],
   switches: [],
 } satisfies WaitHub) as WaitHub;
 const pending = hub.pending;
@@ -61,13 +70,13 @@ const pending = hub.pending;
 // swapped function variable cost 7.8 ns after a start and stop (megamorphic, no longer inlined).
 // Each evaluation of this module adds one switch for good (a program has one or two copies; a
 // test runner that re-evaluates modules, a few more): a stale one only sets a flag nobody reads.
-let live = hub.histograms.length > 0;
+let live = hub.slots.length > 0;
 hub.switches.push((on) => {
   live = on;
 });
 
 function switchAll(): void {
-  const on = hub.histograms.length > 0;
+  const on = hub.slots.length > 0;
   for (const set of hub.switches) set(on);
 }
 
@@ -84,11 +93,25 @@ function recordWait(ms: number): void {
   pending.record(ms < SMALL_WAIT_MS ? (ms * 1000 + 1.5) | 0 : Math.round(ms * 1000) + 1);
 }
 
-/** Hands the waits recorded since the last drain to every running reader's histogram. */
+/**
+ * Hands the waits recorded since the last drain to every running reader's own histogram (made
+ * when it has none), then empties the pending one: with no reader running, they are dropped.
+ */
 function drain(): void {
   if (pending.count === 0) return;
-  for (const histogram of hub.histograms) histogram.add(pending);
+  for (const slot of hub.slots) (slot.histogram ??= createWaitHistogram()).add(pending);
   pending.reset();
+}
+
+/**
+ * The histogram holding a running reader's waits since its previous read, to read and reset:
+ * the pending one itself when the reader runs alone and holds none of its own, else its own
+ * after a drain (the emptied pending one when nothing was ever handed on to it).
+ */
+function waitsSince(slot: WaitSlot): RecordableHistogram {
+  if (slot.histogram === null && hub.slots.length === 1 && hub.slots[0] === slot) return pending;
+  drain();
+  return slot.histogram ?? pending;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -157,7 +180,7 @@ export function timeIo(work: unknown): unknown {
 
 /** One running `io` plugin's view of the waits: differences since its previous tick. */
 export class WaitReader {
-  private readonly histogram = createWaitHistogram();
+  private readonly slot: WaitSlot = { histogram: null };
   private readonly now: () => number;
   private running = false;
   private lastAtMs = 0;
@@ -176,8 +199,8 @@ export class WaitReader {
     this.running = true;
     // Waits pending so far belong to the readers already running, not to this one.
     drain();
-    this.histogram.reset();
-    hub.histograms.push(this.histogram);
+    this.slot.histogram = null;
+    hub.slots.push(this.slot);
     switchAll();
     this.lastAtMs = this.now();
     this.lastTotalMs = hub.totalMs;
@@ -189,10 +212,11 @@ export class WaitReader {
   stop(): void {
     if (!this.running) return;
     this.running = false;
+    const at = hub.slots.indexOf(this.slot);
+    if (at >= 0) hub.slots.splice(at, 1);
+    // Waits pending so far go to the readers still running (dropped when none runs).
     drain();
-    const at = hub.histograms.indexOf(this.histogram);
-    if (at >= 0) hub.histograms.splice(at, 1);
-    this.histogram.reset();
+    this.slot.histogram = null;
     switchAll();
   }
 
@@ -213,16 +237,29 @@ export class WaitReader {
     this.lastTotalMs = totalMs;
     this.lastWaits = waitsTotal;
     this.lastRejected = rejectedTotal;
-    if (this.running) drain();
-    const histogram = this.histogram;
-    const p95Ms = histogram.count > 0 ? (histogram.percentile(95) - 1) / 1000 : null;
-    histogram.reset();
+    let p95Ms: number | null = null;
+    // A stopped reader touches no histogram: the pending one holds the running readers' waits.
+    if (this.running) {
+      const histogram = waitsSince(this.slot);
+      if (histogram.count > 0) p95Ms = (histogram.percentile(95) - 1) / 1000;
+      histogram.reset();
+      // Alone again with its own histogram read and emptied: the pending one serves from now on.
+      if (hub.slots.length === 1 && histogram === this.slot.histogram) this.slot.histogram = null;
+    }
     const measured = this.running && elapsedMs > 0;
     w.set('io.wait.ms_per_minute', measured ? (waitedMs / elapsedMs) * 60_000 : null);
     w.set('io.wait.share_percent', measured ? (waitedMs / elapsedMs) * 100 : null);
     w.set('io.waits.per_minute', measured ? (waits / elapsedMs) * 60_000 : null);
     w.set('io.wait.p95_ms', measured ? p95Ms : null);
     return rejected;
+  }
+
+  /**
+   * @internal for tests: the histogram of this reader's own (null while it runs alone, reading
+   * the shared pending one).
+   */
+  get ownHistogram(): RecordableHistogram | null {
+    return this.slot.histogram;
   }
 }
 
