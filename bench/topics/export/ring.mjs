@@ -38,11 +38,20 @@ function random(seed = 42) {
 }
 
 /**
- * Draws of the distributions the model needs, from one seeded generator.
+ * Draws of the distributions the model needs, from one seeded generator; `reset()` starts the
+ * same sequence again (the same closures: code compiled for them stays valid).
  * @param {number} seed
  */
 function draws(seed) {
-  const u = random(seed);
+  let a = seed >>> 0;
+  // mulberry32, as random() above
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   return {
     u,
@@ -58,6 +67,9 @@ function draws(seed) {
     /** @param {number} lo @param {number} hi log-uniform */
     logUniform(lo, hi) {
       return lo * (hi / lo) ** u();
+    },
+    reset() {
+      a = seed >>> 0;
     },
   };
 }
@@ -112,7 +124,16 @@ function callsOfTick(d, n, medianMs, sigma, failRate) {
 }
 /** Reused by callsOfTick (the model makes no garbage of its own: RSS is the profiler's). */
 let durations = new Float64Array(256);
-const tick = { n: 0, errors: 0, total: 0, min: 0, max: 0, p50: 0, p95: 0, p99: 0 };
+const tick = new (class TickCalls {
+  n = 0;
+  errors = 0;
+  total = 0;
+  min = 0;
+  max = 0;
+  p50 = 0;
+  p95 = 0;
+  p99 = 0;
+})();
 
 /**
  * @typedef {'realistic' | 'worst'} Workload
@@ -125,34 +146,72 @@ const tick = { n: 0, errors: 0, total: 0, min: 0, max: 0, p50: 0, p95: 0, p99: 0
  * - `worst`: the same program with every module called 20 times every tick, wider latency spread.
  */
 
+// The model's state is held in class instances: an object literal or Object.fromEntries would
+// share V8's hidden classes (maps) with objects of the same field names in the profiler, and the
+// profiler's objects would then invalidate the model's compiled code (after the baseline).
+class ModelModule {
+  /** @param {string} name */
+  constructor(name) {
+    this.name = name;
+    this.rate = 0;
+    this.medianMs = 0;
+    this.sigma = 0;
+    this.failRate = 0;
+    this.async = false;
+    this.ownShare = 0;
+    this.memoryBytes = 0;
+    this.called = false;
+  }
+}
+
+class ModelHost {
+  load = 0;
+  usedKb = 0;
+  rssPages = 0;
+  heapBytes = 0;
+  procLoad = 0;
+  avg1 = 0;
+  avg5 = 0;
+  avg15 = 0;
+}
+
+/** A module's column of each field written (-1: not in the catalogue). */
+class ModuleColumns {
+  calls = -1;
+  errors = -1;
+  total_ms = -1;
+  latency_mean_ms = -1;
+  latency_min_ms = -1;
+  latency_max_ms = -1;
+  latency_p50_ms = -1;
+  latency_p95_ms = -1;
+  latency_p99_ms = -1;
+  cpu_ms = -1;
+  calls_per_minute = -1;
+  errors_per_minute = -1;
+  cpu_percent = -1;
+  memory_mb = -1;
+}
+
 /**
  * The modelled program: `tick(s, intervalMs)` writes every built-in metric's value for tick `s`
  * into `row` (by catalogue index; the rest stays NaN, as when a module was not called) and marks
- * it in `written`.
+ * it in `written`. `bind(catalogue, row, written)` points it at a catalogue and starts it over
+ * (the same values from tick 0 on): one model can be warmed on one catalogue, then fill a ring
+ * with the code V8 compiled for it (its closures stay the same).
  * @param {Workload} workload
  * @param {string[]} moduleNames
- * @param {string[]} catalogue metric names, by index
- * @param {Float64Array} row
- * @param {Uint8Array} written
  */
-function programModel(workload, moduleNames, catalogue, row, written) {
+function programModel(workload, moduleNames) {
   const d = draws(workload === 'worst' ? 7 : 42);
   const worst = workload === 'worst';
-  const modules = moduleNames.map((name, i) => ({
-    name,
-    rate: worst ? 20 : 40 / (i + 1) ** 1.5,
-    medianMs: d.logUniform(0.02, 50),
-    sigma: worst ? 0.6 : 0.2 + 0.3 * d.u(),
-    failRate: d.u() < 0.1 ? 0.02 : 0,
-    async: d.u() < 0.3,
-    ownShare: 0.8 + 0.2 * d.u(),
-    memoryBytes: d.u() < 0.3 ? Math.round(d.logUniform(0.05, 40) * 2 ** 20) : 0,
-    called: false,
-  }));
-  const host = { load: 30, usedKb: 6_000_000, rssPages: 20_000, heapBytes: 30 * 2 ** 20, procLoad: 20, avg1: 0.6, avg5: 0.6, avg15: 0.6 };
+  const modules = moduleNames.map((name) => new ModelModule(name));
+  const host = new ModelHost();
   const TOTAL_KB = 16_384_000;
   /** @type {Map<string, number>} */
-  const indexOf = new Map(catalogue.map((name, i) => [name, i]));
+  const indexOf = new Map();
+  let row = new Float64Array(0);
+  let written = new Uint8Array(0);
   /** @param {string} name */
   const at = (name) => indexOf.get(name) ?? -1;
   /** @param {number} i @param {number} value */
@@ -164,8 +223,9 @@ function programModel(workload, moduleNames, catalogue, row, written) {
   /** @param {string} name @param {number} value */
   const set = (name, value) => put(at(name), value);
   const fields = ['calls', 'errors', 'total_ms', 'latency_mean_ms', 'latency_min_ms', 'latency_max_ms', 'latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'cpu_ms', 'calls_per_minute', 'errors_per_minute', 'cpu_percent', 'memory_mb'];
-  const slots = modules.map((m) => Object.fromEntries(fields.map((f) => [f, at(`module.${m.name}.${f}`)])));
-  const latencyOf = Object.fromEntries(['ocr', 'frames'].map((p) => [p, ['mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'].map((q) => at(`${p}.latency.${q}`))]));
+  const slots = modules.map(() => new ModuleColumns());
+  /** @type {Record<string, number[]>} */
+  const latencyOf = { ocr: [-1, -1, -1, -1, -1], frames: [-1, -1, -1, -1, -1] };
   const walk = (/** @type {number} */ x, /** @type {number} */ step, /** @type {number} */ lo, /** @type {number} */ hi) => Math.min(hi, Math.max(lo, x + step * d.normal()));
   /** @param {string} prefix @param {number} n @param {number} medianMs @param {number} sigma */
   const histogramMetrics = (prefix, n, medianMs, sigma) => {
@@ -182,6 +242,38 @@ function programModel(workload, moduleNames, catalogue, row, written) {
 
   return {
     modules,
+    /** @param {string[]} catalogue metric names, by index @param {Float64Array} rowOut @param {Uint8Array} writtenOut */
+    bind(catalogue, rowOut, writtenOut) {
+      d.reset();
+      // In place, in the order (and with the draws) the model always had: the same ring.
+      for (let i = 0; i < modules.length; i++) {
+        const m = modules[i];
+        m.rate = worst ? 20 : 40 / (i + 1) ** 1.5;
+        m.medianMs = d.logUniform(0.02, 50);
+        m.sigma = worst ? 0.6 : 0.2 + 0.3 * d.u();
+        m.failRate = d.u() < 0.1 ? 0.02 : 0;
+        m.async = d.u() < 0.3;
+        m.ownShare = 0.8 + 0.2 * d.u();
+        m.memoryBytes = d.u() < 0.3 ? Math.round(d.logUniform(0.05, 40) * 2 ** 20) : 0;
+        m.called = false;
+      }
+      host.load = 30;
+      host.usedKb = 6_000_000;
+      host.rssPages = 20_000;
+      host.heapBytes = 30 * 2 ** 20;
+      host.procLoad = 20;
+      host.avg1 = 0.6;
+      host.avg5 = 0.6;
+      host.avg15 = 0.6;
+      indexOf.clear();
+      catalogue.forEach((name, i) => indexOf.set(name, i));
+      modules.forEach((m, i) => {
+        for (const f of fields) /** @type {Record<string, number>} */ (/** @type {unknown} */ (slots[i]))[f] = at(`module.${m.name}.${f}`);
+      });
+      for (const p of ['ocr', 'frames']) ['mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'].forEach((q, k) => (latencyOf[p][k] = at(`${p}.latency.${q}`)));
+      row = rowOut;
+      written = writtenOut;
+    },
     /** @param {number} s @param {number} intervalMs */
     tick(s, intervalMs) {
       row.fill(NaN);
@@ -308,19 +400,37 @@ function programModel(workload, moduleNames, catalogue, row, written) {
   };
 }
 
+/** The names of the profiled modules. */
+const MODULE_NAMES = Array.from({ length: RING_MODULES }, (_, i) => `bench.m${String(i).padStart(3, '0')}`);
+
 /**
- * Runs the modelled program for a while with no profiler (its rows go nowhere), so that V8 has
- * compiled the model before a measurement starts: the model stands for the profiled program,
- * whose code is not the profiler's cost.
+ * Runs the modelled program for a while with no profiler (its rows go nowhere), over the metric
+ * names a full ring has (from the plugins' declarations), so that V8 has compiled the model
+ * before a measurement starts: the model stands for the profiled program, whose code is not the
+ * profiler's cost. Returns the model, for `fillRing({ model })`: a new model's code would be
+ * compiled again, after the baseline (TurboFan compiles on background threads, whose malloc
+ * arenas keep megabytes resident, which the memory topic would count as the profiler's).
  * @param {Workload} workload
+ * @param {Record<string, any>} mods from loadPackages()
  */
-export function warmModel(workload) {
-  const names = Array.from({ length: RING_MODULES }, (_, i) => `bench.m${String(i).padStart(3, '0')}`);
-  const fields = ['calls', 'errors', 'total_ms', 'latency_min_ms', 'latency_max_ms', 'latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'cpu_ms', 'memory_mb'];
-  const catalogue = names.flatMap((name) => fields.map((field) => `module.${name}.${field}`));
-  const row = new Float64Array(catalogue.length);
-  const model = programModel(workload, names, catalogue, row, new Uint8Array(catalogue.length));
-  for (let s = 0; s < 600; s++) model.tick(s, 1000);
+export function warmModel(workload, mods) {
+  const plugins = ['plugin-system', 'plugin-ocr', 'plugin-frames', 'plugin-io'].flatMap((name) => Object.keys(mods[name].default().metrics ?? {}));
+  const fields = Object.keys(mods['plugin-modules'].MODULE_METRICS);
+  const catalogue = [...plugins, ...MODULE_NAMES.flatMap((name) => fields.map((field) => `module.${name}.${field}`))];
+  const model = programModel(workload, MODULE_NAMES);
+  // Bound twice, as fillRing binds it again: V8 compiles the model for good only once its
+  // fields have changed (code it compiled for fields never written before would be dropped).
+  for (let pass = 0; pass < 2; pass++) {
+    model.bind(catalogue, new Float64Array(catalogue.length), new Uint8Array(catalogue.length));
+    // Intervals as fillRing makes them: differences of wall-clock times (doubles, not small integers).
+    let previous = Date.now();
+    for (let s = 0; s < 600; s++) {
+      const t = previous + 1000 + (s % 4);
+      model.tick(s, t - previous);
+      previous = t;
+    }
+  }
+  return model;
 }
 
 /**
@@ -330,8 +440,9 @@ export function warmModel(workload) {
  * apart with the jitter of a timer (0-3 ms late).
  * @param {Record<string, any>} mods from loadPackages()
  * @param {string[]} warnings
- * @param {{ workload?: Workload, beforeRows?: () => void }} [options] `beforeRows` runs once the
- *   metrics are declared, before the rows are committed (the memory topic measures there).
+ * @param {{ workload?: Workload, model?: ReturnType<typeof warmModel>, beforeRows?: () => void }} [options]
+ *   `model`: one from `warmModel` (of the same workload), else a new one; `beforeRows` runs once
+ *   the metrics are declared, before the rows are committed (the memory topic measures there).
  */
 export async function fillRing(mods, warnings, options = {}) {
   const workload = options.workload ?? 'realistic';
@@ -349,7 +460,7 @@ export async function fillRing(mods, warnings, options = {}) {
   await profiler.start();
   // Functions of distinct source text, as a program's modules are (plugin-modules cannot tell
   // closures of one source apart, and would warn).
-  const names = Array.from({ length: RING_MODULES }, (_, i) => `bench.m${String(i).padStart(3, '0')}`);
+  const names = MODULE_NAMES;
   const wrapped = names.map((name, i) => mods['plugin-modules'].profileModule(name, /** @type {(x: number) => number} */ (new Function('x', `return x + ${i};`))));
   for (const fn of wrapped) fn(1);
   await collectOnce(profiler);
@@ -358,7 +469,8 @@ export async function fillRing(mods, warnings, options = {}) {
   const catalogue = store.catalogue();
   const row = new Float64Array(store.metricCount);
   const written = new Uint8Array(catalogue.length);
-  const model = programModel(workload, names, catalogue.map((/** @type {any} */ m) => m.name), row, written);
+  const model = options.model ?? programModel(workload, names);
+  model.bind(catalogue.map((/** @type {any} */ m) => m.name), row, written);
   const jitter = random(1);
   const t0 = store.latestTime() ?? Date.now();
   let previous = t0;
