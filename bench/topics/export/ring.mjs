@@ -210,7 +210,9 @@ function programModel(workload, moduleNames) {
   const TOTAL_KB = 16_384_000;
   /** @type {Map<string, number>} */
   const indexOf = new Map();
+  /** @type {Float64Array} */
   let row = new Float64Array(0);
+  /** @type {Uint8Array} */
   let written = new Uint8Array(0);
   /** @param {string} name */
   const at = (name) => indexOf.get(name) ?? -1;
