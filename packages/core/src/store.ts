@@ -1480,6 +1480,19 @@ class RunBuilder {
 
 const FORMULA_OPS: ReadonlySet<string> = new Set(['per_minute', 'percent_of_interval', 'ratio']);
 
+/** A metric's group (name prefix and unit) and family (and first word of its last name part), as keys of `heads`. */
+function headKeys(name: string, unit: string): [group: string, family: string] {
+  const dot = name.lastIndexOf('.');
+  const group = `${name.slice(0, dot)} ${unit}`;
+  return [group, `${group} ${name.slice(dot + 1).split('_')[0]}`];
+}
+
+/** Records `column` as the first of its group and family (`headKeys`), unless they have one. */
+function addHead(heads: Map<string, number>, [group, family]: [string, string], column: number): void {
+  if (!heads.has(group)) heads.set(group, column);
+  if (!heads.has(family)) heads.set(family, column);
+}
+
 /**
  * Columnar rings of every metric's samples, compressed in blocks of rows (see the encoding
  * above): memory follows what the values hold (a module never called costs a few bytes per
@@ -1501,8 +1514,17 @@ export class Store {
   /** Metric index to column (-1: none), and back. */
   private readonly columnOf: number[] = [];
   private readonly metricOf: number[] = [];
-  /** The first column of each name prefix and unit, and of each family in it: references (relative mode). */
-  private readonly groupHeads = new Map<string, number>();
+  /**
+   * The first column of each name prefix and unit, and of each family in it: the references
+   * (relative mode) of columns declared next. Needed only while metrics are declared (100 modules:
+   * about 100 KB of keys), so dropped at a seal when a whole block went by without a declaration,
+   * and rebuilt from the columns, the same, by the next one (`heads`).
+   */
+  private groupHeads: Map<string, number> | null = null;
+  /** `declarations` at the last seal. */
+  private declarationsAtSeal = 0;
+  /** The unit a column was first declared with, where a re-declaration changed it (for `heads`). */
+  private readonly firstUnits = new Map<number, string>();
   /** Rows committed so far; row r is the r-th, from 0. */
   private total = 0;
   /** Values a window reads (then its present ones, sorted), and a ratio's divisors; grown as needed. */
@@ -1574,6 +1596,8 @@ export class Store {
         );
       }
       checkFormula(info);
+      const column = this.columnOf[existing]!;
+      if (column >= 0 && info.unit !== prev.unit && !this.firstUnits.has(column)) this.firstUnits.set(column, prev.unit);
       this.infos[existing] = info;
       this.declarations++;
       return existing;
@@ -1595,17 +1619,27 @@ export class Store {
     } else {
       // The reference (relative mode): the first column of this unit, prefix and first word of
       // the last name part (`latency_*`), else the first of this unit and prefix.
-      const dot = info.name.lastIndexOf('.');
-      const group = `${info.name.slice(0, dot)} ${info.unit}`;
-      const family = `${group} ${info.name.slice(dot + 1).split('_')[0]}`;
-      const ref = this.groupHeads.get(family) ?? this.groupHeads.get(group) ?? -1;
+      const heads = this.heads();
+      const keys = headKeys(info.name, info.unit);
+      const ref = heads.get(keys[1]) ?? heads.get(keys[0]) ?? -1;
       const column = this.data.add(resolutionOf(info.unit), this.total - this.data.openBlock * this.data.blockRows, ref);
-      if (!this.groupHeads.has(group)) this.groupHeads.set(group, column);
-      if (!this.groupHeads.has(family)) this.groupHeads.set(family, column);
+      addHead(heads, keys, column);
       this.columnOf.push(column);
       this.metricOf.push(index);
     }
     return index;
+  }
+
+  /** `groupHeads`, rebuilt after a quiet block dropped it: the columns in order, as declared. */
+  private heads(): Map<string, number> {
+    if (this.groupHeads !== null) return this.groupHeads;
+    const heads = new Map<string, number>();
+    const metricOf = this.metricOf;
+    for (let c = 0; c < metricOf.length; c++) {
+      const info = this.infos[metricOf[c]!]!;
+      addHead(heads, headKeys(info.name, this.firstUnits.get(c) ?? info.unit), c);
+    }
+    return (this.groupHeads = heads);
   }
 
   indexOf(name: string): number | undefined {
@@ -1643,7 +1677,12 @@ export class Store {
     }
     this.total = r + 1;
     this.wholeReferences.clear();
-    if (this.total % data.blockRows === 0) data.seal();
+    if (this.total % data.blockRows === 0) {
+      data.seal();
+      // A whole block without a declaration: the catalogue has settled (see `groupHeads`).
+      if (this.declarations === this.declarationsAtSeal) this.groupHeads = null;
+      this.declarationsAtSeal = this.declarations;
+    }
     data.evict(this.total - this.size);
     return r % this.capacity;
   }
