@@ -5,7 +5,9 @@ import { disablePrecise, enablePrecise } from './precise.js';
 import { hot, runtime, type ModuleSlot, type WorkerWatch } from './runtime.js';
 import { CpuSampler, HeapSampler, type FrameIndex } from './samplers.js';
 import { WorkerMonitor } from './workers.js';
-import { BUCKETS, bucketOf } from './latency.js';
+import { bucketOf, NO_BUCKETS, recycleBuckets, zeroedBuckets } from './latency.js';
+
+export { MAX_SPARE, spareBuckets } from './latency.js';
 
 export type CpuMode = 'auto' | 'sampling' | 'precise';
 
@@ -16,23 +18,6 @@ export interface RecorderNeeds {
   memory: 'sampling' | 'off';
   memorySampleIntervalKb: number;
   memoryReadIntervalMs: number;
-}
-
-/**
- * Zeroed latency arrays (see latency.ts) not in use: a pending epoch holds one only from the
- * drain to its write, so that an idle module costs one array (its slot's), not two. At most
- * `MAX_SPARE` are kept; more busy modules in one tick allocate the rest.
- */
-const spare: Uint32Array[] = [];
-export const MAX_SPARE = 64;
-
-function zeroedBuckets(): Uint32Array {
-  return spare.pop() ?? new Uint32Array(BUCKETS);
-}
-
-/** For tests: how many zeroed arrays wait for reuse. */
-export function spareBuckets(): number {
-  return spare.length;
 }
 
 /** One module's events since a plugin instance's previous collect. */
@@ -59,9 +44,9 @@ export class Pending {
     this.cpuWorkerMs += slot.cpuWorkerMs;
     if (slot.calls > 0) {
       if (only && this.calls === 0 && this.buckets === null) {
-        // Take the slot's counts and hand it a zeroed array: no copy.
+        // Take the slot's counts, no copy; its next call takes a zeroed array (wrap.ts, countCall).
         this.buckets = slot.buckets;
-        slot.buckets = zeroedBuckets();
+        slot.buckets = NO_BUCKETS;
       } else {
         const into = (this.buckets ??= zeroedBuckets());
         const from = slot.buckets;
@@ -78,7 +63,7 @@ export class Pending {
   reset(): void {
     if (this.buckets) {
       if (this.calls > 0) this.buckets.fill(0, bucketOf(this.minMs * 1e6), bucketOf(this.maxMs * 1e6) + 1);
-      if (spare.length < MAX_SPARE) spare.push(this.buckets);
+      recycleBuckets(this.buckets);
       this.buckets = null;
     }
     this.calls = 0;
@@ -264,6 +249,12 @@ export class Engine {
         pending.add(slot, only);
       }
       slot.resetEpoch();
+      // Copied (or nobody ran): its array, zeroed, goes back too. A module holds a latency array
+      // only while it has calls in the current epoch; the first call of an epoch takes one.
+      if (slot.buckets.length !== 0) {
+        recycleBuckets(slot.buckets);
+        slot.buckets = NO_BUCKETS;
+      }
     }
   }
 

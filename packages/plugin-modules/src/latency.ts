@@ -1,7 +1,7 @@
 /**
  * A log-linear latency histogram in a preallocated Uint32Array, cheaper than a native
- * `perf_hooks` histogram on the hot path (no call into C++) and 2.4 KB per module instead of
- * the ~360 KB a default HDR histogram reserves.
+ * `perf_hooks` histogram on the hot path (no call into C++) and 2.4 KB per busy module instead of
+ * the ~360 KB a default HDR histogram reserves per module.
  *
  * Durations are bucketed by nanosecond: one bucket per ns below 32 ns, then 16 buckets per power
  * of two, so that a bucket's midpoint is within 3.2% (1/32) of any value in it. The top bucket
@@ -55,4 +55,36 @@ export function quantilesNs(counts: Uint32Array, total: number, qs: readonly num
   }
   // Fewer counts than `total` (cannot happen when the caller passes their sum): the top value.
   for (; q < qs.length; q++) out[q] = Number.NaN;
+}
+
+/**
+ * A module's latency array while it has no calls in the current epoch (runtime.ts,
+ * `ModuleSlot.buckets`): the first call of an epoch takes a zeroed one (wrap.ts, `countCall`), the
+ * drain takes it away (engine.ts), so a module declared but never called, or idle, holds none.
+ * Tested by length, not identity: the package's ESM and CJS builds (a perf.config.ts read through
+ * jiti) share slots but not this constant.
+ */
+export const NO_BUCKETS = new Uint32Array(0);
+
+/**
+ * Zeroed arrays not in use, for the next epoch's busy modules: a slot holds one from its first call
+ * in an epoch to the drain, a pending epoch from the drain to its write. At most `MAX_SPARE` are
+ * kept (38 KB); more busy modules in one tick allocate the rest.
+ */
+const spare: Uint32Array[] = [];
+export const MAX_SPARE = 16;
+
+/** A zeroed latency array: a spare, else a new one. */
+export function zeroedBuckets(): Uint32Array {
+  return spare.pop() ?? new Uint32Array(BUCKETS);
+}
+
+/** Keeps `counts` (already zeroed) for reuse, if the pool has room. */
+export function recycleBuckets(counts: Uint32Array): void {
+  if (spare.length < MAX_SPARE && counts.length === BUCKETS) spare.push(counts);
+}
+
+/** For tests: how many zeroed arrays wait for reuse. */
+export function spareBuckets(): number {
+  return spare.length;
 }

@@ -1,46 +1,60 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import modules, { profileModule } from './index.js';
 import { MAX_SPARE, Pending, spareBuckets } from './engine.js';
-import { BUCKETS, bucketOf } from './latency.js';
-import { ModuleSlot } from './runtime.js';
+import { BUCKETS, bucketOf, recycleBuckets, zeroedBuckets } from './latency.js';
+import { ModuleSlot, runtime } from './runtime.js';
+import { makeProfiler, moreSamples, stopAll } from './test-utils.js';
 
-/** A module slot with `durations` (ms) recorded in its epoch, as the wrappers record them. */
+afterEach(stopAll);
+
+/** A module slot with `durations` (ms) recorded in its epoch, as the wrappers record them (wrap.ts, countCall). */
 function slotWith(durations: number[]): ModuleSlot {
   const slot = new ModuleSlot(1, 'test.pending', 'code', []);
   for (const ms of durations) {
     slot.calls++;
     slot.totalMs += ms;
-    slot.minMs = Math.min(slot.minMs, ms);
+    if (ms < slot.minMs) {
+      slot.minMs = ms;
+      if (slot.buckets.length === 0) slot.buckets = zeroedBuckets();
+    }
     slot.maxMs = Math.max(slot.maxMs, ms);
     slot.buckets[bucketOf(ms * 1e6)]!++;
   }
   return slot;
 }
 
+/** A slot by module name (the process-wide runtime the wrappers use). */
+function slotOf(name: string): ModuleSlot {
+  const slot = runtime.slots.get(name);
+  if (!slot) throw new Error(`no slot for module "${name}"`);
+  return slot;
+}
+
 describe('pending latency arrays', () => {
-  it('takes over a slot\'s counts, hands it a zeroed array, and holds none of its own once written', () => {
+  it('takes over a slot\'s counts, leaves it none, and holds none of its own once written', () => {
     const pending = new Pending();
     const slot = slotWith([1, 2, 2, 5]);
     const counts = slot.buckets;
+    expect(counts.length).toBe(BUCKETS);
     pending.add(slot, true);
     slot.resetEpoch();
     expect(pending.buckets).toBe(counts);
-    expect(slot.buckets).not.toBe(counts);
-    expect(slot.buckets.length).toBe(BUCKETS);
-    expect(slot.buckets.every((c) => c === 0)).toBe(true);
+    expect(slot.buckets.length).toBe(0); // its next call takes a zeroed array
     expect(pending.buckets![bucketOf(2e6)]).toBe(2);
     const before = spareBuckets();
     pending.reset();
     expect(pending.buckets).toBeNull();
     expect(spareBuckets()).toBe(Math.min(MAX_SPARE, before + 1));
 
-    // The next epoch reuses a spare (zeroed: the counts written above are gone).
-    const next = slotWith([3]);
+    // The next epoch's first call reuses a spare (zeroed: the counts written above are gone).
     const spares = spareBuckets();
+    const next = slotWith([3]);
+    expect(spareBuckets()).toBe(spares - 1);
+    expect(next.buckets.reduce((a, b) => a + b, 0)).toBe(1);
     pending.add(next, true);
-    expect(spareBuckets()).toBe(spares - 1); // the zeroed array handed to the slot came from the pool
+    expect(spareBuckets()).toBe(spares - 1); // taken over: no copy, no other array
     next.resetEpoch();
     expect(pending.buckets!.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(next.buckets.every((c) => c === 0)).toBe(true);
     pending.reset();
   });
 
@@ -63,5 +77,55 @@ describe('pending latency arrays', () => {
     b.reset();
     expect(a.buckets).toBeNull();
     expect(b.buckets).toBeNull();
+  });
+
+  it('gives a module its latency array at its first call while profiled, none before', async () => {
+    const called = profileModule('lazy.called', (n: number) => n + 1);
+    profileModule('lazy.never', (n: number) => n - 1);
+    // No profiler running: calls go straight through and allocate nothing.
+    called(1);
+    expect(slotOf('lazy.called').buckets.length).toBe(0);
+
+    const { profiler } = makeProfiler([modules()]);
+    await profiler.start();
+    for (let i = 0; i < 5; i++) called(i);
+    expect(slotOf('lazy.called').buckets.length).toBe(BUCKETS);
+    await moreSamples(profiler, 2);
+    // Drained and idle since: its array went back to the pool.
+    expect(slotOf('lazy.called').buckets.length).toBe(0);
+    // Two instances copy the counts: the slot's array goes back at the drain all the same.
+    const second = makeProfiler([modules()]).profiler;
+    await second.start();
+    for (let i = 0; i < 3; i++) called(i);
+    expect(slotOf('lazy.called').buckets.length).toBe(BUCKETS);
+    await moreSamples(second, 2);
+    expect(slotOf('lazy.called').buckets.length).toBe(0);
+    expect((await second.stop()).modules.find((m) => m.name === 'lazy.called')).toMatchObject({ calls: 3 });
+    const session = await profiler.stop();
+    expect(session.modules.find((m) => m.name === 'lazy.called')).toMatchObject({ calls: 8 });
+    // Declared, never called: no array (an empty one, shared), and nothing in the store.
+    expect(slotOf('lazy.never').buckets.length).toBe(0);
+    expect(profiler.store.info('module.lazy.never.calls')).toBeUndefined();
+  });
+
+  it('keeps at most 16 zeroed spares, however many modules were busy in a tick', async () => {
+    expect(MAX_SPARE).toBe(16);
+    for (let i = 0; i < 40; i++) recycleBuckets(new Uint32Array(BUCKETS));
+    expect(spareBuckets()).toBe(16);
+    while (spareBuckets() > 0) zeroedBuckets();
+
+    // 40 modules busy in each tick: every pending epoch's array is released at its write.
+    const busy = Array.from({ length: 40 }, (_, i) => profileModule(`spares.busy${i}`, (n: number) => n * 2));
+    const { profiler } = makeProfiler([modules()]);
+    await profiler.start();
+    for (let tick = 0; tick < 3; tick++) {
+      for (const fn of busy) fn(tick);
+      await moreSamples(profiler, 1);
+      expect(spareBuckets()).toBeLessThanOrEqual(16);
+    }
+    expect(spareBuckets()).toBe(16);
+    // Idle since the last drain: none of them holds an array.
+    for (let i = 0; i < 40; i++) expect(slotOf(`spares.busy${i}`).buckets.length).toBe(0);
+    await profiler.stop();
   });
 });

@@ -1,6 +1,6 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Worker } from 'node:worker_threads';
-import { BUCKETS, bucketOf } from './latency.js';
+import { bucketOf, NO_BUCKETS } from './latency.js';
 import type { ThreadClock } from './thread-cpu.js';
 
 /**
@@ -82,8 +82,11 @@ export class ModuleSlot {
   cpuPreciseMs = 0;
   /** On-CPU time of watched worker threads. */
   cpuWorkerMs = 0;
-  /** Latency counts of this epoch (see latency.ts); swapped with a drained, zeroed array. */
-  buckets: Uint32Array;
+  /**
+   * Latency counts of this epoch (see latency.ts). Empty (`NO_BUCKETS`) until the first call of
+   * an epoch takes a zeroed one (wrap.ts, `countCall`); the drain takes it away (engine.ts).
+   */
+  buckets: Uint32Array = NO_BUCKETS;
 
   /** Live bytes the heap sampler attributes to this module's functions; null when not measured. */
   memoryBytes: number | null = null;
@@ -99,7 +102,6 @@ export class ModuleSlot {
     this.name = name;
     this.kind = kind;
     this.tags = tags;
-    this.buckets = new Uint32Array(kind === 'code' ? BUCKETS : 0);
   }
 
   /** Something happened since the last drain. */

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { types } from 'node:util';
 import { LoadlightError } from '@loadlight/core';
-import { bucketOf } from './latency.js';
+import { bucketOf, zeroedBuckets } from './latency.js';
 import { checkModuleName, checkModuleOptions, PLUGIN_NAME } from './names.js';
 import { hot, ModuleSlot, runtime, slotFor } from './runtime.js';
 import { ASYNC, traceCall } from './trace.js';
@@ -38,7 +38,12 @@ function countCall(slot: ModuleSlot, t0: number, ms: number, failed: number, asy
   slot.calls++;
   slot.errors += failed;
   slot.totalMs += ms;
-  if (ms < slot.minMs) slot.minMs = ms;
+  if (ms < slot.minMs) {
+    slot.minMs = ms;
+    // The first call of every epoch comes here (minMs starts at +Infinity): it takes the
+    // module's latency array for the epoch (latency.ts, NO_BUCKETS), with no test on every call.
+    if (slot.buckets.length === 0) slot.buckets = zeroedBuckets();
+  }
   if (ms > slot.maxMs) slot.maxMs = ms;
   slot.buckets[bucketOf(ms * 1e6)]!++;
   if (hot.tracing !== 0) traceCall(slot, t0, ms, failed | async);
