@@ -5,9 +5,7 @@ import { disablePrecise, enablePrecise } from './precise.js';
 import { hot, runtime, type ModuleSlot, type WorkerWatch } from './runtime.js';
 import { CpuSampler, HeapSampler, type FrameIndex } from './samplers.js';
 import { WorkerMonitor } from './workers.js';
-import { bucketOf, NO_BUCKETS, recycleBuckets, zeroedBuckets } from './latency.js';
-
-export { MAX_SPARE, spareBuckets } from './latency.js';
+import { bucketOf, NO_BUCKETS, recycleBuckets, sizeSpares, zeroedBuckets } from './latency.js';
 
 export type CpuMode = 'auto' | 'sampling' | 'precise';
 
@@ -239,10 +237,12 @@ export class Engine {
 
   /** Moves every module's epoch counters into each running instance's pending ones. */
   drain(): void {
+    const only = this.recorders.size === 1;
+    let busy = 0;
     for (const slot of runtime.slots.values()) {
       if (!slot.active) continue;
       slot.seen = true;
-      const only = this.recorders.size === 1;
+      if (slot.calls > 0) busy++;
       for (const recorder of this.recorders) {
         let pending = recorder.pending.get(slot);
         if (!pending) recorder.pending.set(slot, (pending = new Pending()));
@@ -256,6 +256,8 @@ export class Engine {
         slot.buckets = NO_BUCKETS;
       }
     }
+    // Each busy module's array, and with several instances one more per instance (their copies).
+    sizeSpares(only ? busy : busy * (this.recorders.size + 1));
   }
 
   private wants(cpu: CpuMode): boolean {

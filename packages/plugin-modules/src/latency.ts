@@ -68,23 +68,39 @@ export const NO_BUCKETS = new Uint32Array(0);
 
 /**
  * Zeroed arrays not in use, for the next epoch's busy modules: a slot holds one from its first call
- * in an epoch to the drain, a pending epoch from the drain to its write. At most `MAX_SPARE` are
- * kept (38 KB); more busy modules in one tick allocate the rest.
+ * in an epoch to the drain, a pending epoch from the drain to its write. The pool keeps as many as
+ * were in use at the last drain (`sizeSpares`, at least `MIN_SPARE`), so that a program calling
+ * the same modules every tick allocates none, and an idle module costs nothing. On `globalThis`:
+ * arrays are taken by the build that wrapped a function and given back by the engine's build (the
+ * package's ESM and CJS builds share slots and the engine).
  */
-const spare: Uint32Array[] = [];
-export const MAX_SPARE = 16;
+interface SparePool {
+  readonly arrays: Uint32Array[];
+  keep: number;
+}
+export const MIN_SPARE = 16;
+const pool: SparePool = ((globalThis as Record<symbol, unknown>)[Symbol.for('loadlight.plugin-modules.spare-buckets.v1')] ??= {
+  arrays: [],
+  keep: MIN_SPARE,
+} satisfies SparePool) as SparePool;
 
 /** A zeroed latency array: a spare, else a new one. */
 export function zeroedBuckets(): Uint32Array {
-  return spare.pop() ?? new Uint32Array(BUCKETS);
+  return pool.arrays.pop() ?? new Uint32Array(BUCKETS);
 }
 
 /** Keeps `counts` (already zeroed) for reuse, if the pool has room. */
 export function recycleBuckets(counts: Uint32Array): void {
-  if (spare.length < MAX_SPARE && counts.length === BUCKETS) spare.push(counts);
+  if (pool.arrays.length < pool.keep && counts.length === BUCKETS) pool.arrays.push(counts);
+}
+
+/** Sizes the pool for `inUse` arrays an epoch (at least `MIN_SPARE`), dropping spares beyond it. */
+export function sizeSpares(inUse: number): void {
+  pool.keep = Math.max(MIN_SPARE, inUse);
+  if (pool.arrays.length > pool.keep) pool.arrays.length = pool.keep;
 }
 
 /** For tests: how many zeroed arrays wait for reuse. */
 export function spareBuckets(): number {
-  return spare.length;
+  return pool.arrays.length;
 }

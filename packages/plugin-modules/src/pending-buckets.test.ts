@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import modules, { profileModule } from './index.js';
-import { MAX_SPARE, Pending, spareBuckets } from './engine.js';
-import { BUCKETS, bucketOf, recycleBuckets, zeroedBuckets } from './latency.js';
+import { Pending } from './engine.js';
+import { BUCKETS, bucketOf, MIN_SPARE, recycleBuckets, sizeSpares, spareBuckets, zeroedBuckets } from './latency.js';
 import { ModuleSlot, runtime } from './runtime.js';
 import { makeProfiler, moreSamples, stopAll } from './test-utils.js';
 
@@ -32,6 +32,8 @@ function slotOf(name: string): ModuleSlot {
 
 describe('pending latency arrays', () => {
   it('takes over a slot\'s counts, leaves it none, and holds none of its own once written', () => {
+    sizeSpares(0);
+    while (spareBuckets() > 0) zeroedBuckets();
     const pending = new Pending();
     const slot = slotWith([1, 2, 2, 5]);
     const counts = slot.buckets;
@@ -44,7 +46,7 @@ describe('pending latency arrays', () => {
     const before = spareBuckets();
     pending.reset();
     expect(pending.buckets).toBeNull();
-    expect(spareBuckets()).toBe(Math.min(MAX_SPARE, before + 1));
+    expect(spareBuckets()).toBe(before + 1);
 
     // The next epoch's first call reuses a spare (zeroed: the counts written above are gone).
     const spares = spareBuckets();
@@ -108,24 +110,34 @@ describe('pending latency arrays', () => {
     expect(profiler.store.info('module.lazy.never.calls')).toBeUndefined();
   });
 
-  it('keeps at most 16 zeroed spares, however many modules were busy in a tick', async () => {
-    expect(MAX_SPARE).toBe(16);
+  it('keeps as many zeroed spares as arrays were in use at the last drain (at least 16): a steady program allocates none', async () => {
+    sizeSpares(0);
     for (let i = 0; i < 40; i++) recycleBuckets(new Uint32Array(BUCKETS));
-    expect(spareBuckets()).toBe(16);
+    expect(spareBuckets()).toBe(MIN_SPARE);
     while (spareBuckets() > 0) zeroedBuckets();
 
-    // 40 modules busy in each tick: every pending epoch's array is released at its write.
+    // 40 modules busy in every tick: after the first, their arrays come back and are taken again.
     const busy = Array.from({ length: 40 }, (_, i) => profileModule(`spares.busy${i}`, (n: number) => n * 2));
     const { profiler } = makeProfiler([modules()]);
     await profiler.start();
+    await moreSamples(profiler, 1);
+    const seen = new Set<Uint32Array>();
     for (let tick = 0; tick < 3; tick++) {
       for (const fn of busy) fn(tick);
+      const held = busy.map((_, i) => slotOf(`spares.busy${i}`).buckets);
+      // From the second tick on, every array a first call took was a spare given back before.
+      if (tick > 0) for (const counts of held) expect(seen.has(counts)).toBe(true);
+      for (const counts of held) seen.add(counts);
       await moreSamples(profiler, 1);
-      expect(spareBuckets()).toBeLessThanOrEqual(16);
+      expect(spareBuckets()).toBe(40);
     }
-    expect(spareBuckets()).toBe(16);
+    expect(seen.size).toBe(40);
     // Idle since the last drain: none of them holds an array.
     for (let i = 0; i < 40; i++) expect(slotOf(`spares.busy${i}`).buckets.length).toBe(0);
+    // Fewer busy modules: the pool shrinks to what is in use, at least 16.
+    busy[0]!(1);
+    await moreSamples(profiler, 2);
+    expect(spareBuckets()).toBe(MIN_SPARE);
     await profiler.stop();
   });
 });
