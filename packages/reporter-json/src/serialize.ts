@@ -278,13 +278,13 @@ class SessionSerializer {
   /** Writes an array of numbers and nulls; leaves any other array, or the rest of a slow one, to JSON.stringify. */
   private series(values: unknown[], indent: string, whole = false): void {
     const out = this.out;
-    // Which stretch loop reads this array (see `numberStretch`).
-    const tagged = whole || values.includes(null);
     const n = values.length;
     if (n === 0) {
       out.ascii('[]');
       return;
     }
+    // Which stretch loop reads a compact array (see `numberStretch`).
+    const tagged = this.gap === '' && (whole || values.includes(null));
     const inner = indent + this.gap;
     const separator = this.gap === '' ? ',' : `,\n${inner}`;
     const buf = out.room(2 + n * (MAX_ELEMENT + separator.length) + indent.length + 2);
@@ -430,7 +430,8 @@ function taggedStretch(buf: Uint8Array, pos: number, values: unknown[], i: numbe
 /**
  * V8 drops the layout of a class once every instance of it was collected, and with it the code
  * optimised for that layout: with no serializer left between exports, each export after a full
- * collection ran the writer's methods unoptimised again. One serializer (and its writer) is kept.
+ * collection ran the writer's methods unoptimised again. One serializer (and its writer) is kept:
+ * not read, and not to be removed.
  */
 const keptLayout = new SessionSerializer('');
 
