@@ -113,9 +113,20 @@ export function defaultRuleFiles(): string[] {
   return DEFAULT_RULE_FILES.map((file) => require.resolve(`@loadlight/rules/${file}`));
 }
 
+/** A file as messages show it: relative to the working directory. */
+function shownFile(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+/** The error for a config file whose config is not an object (null, an array, a number...). */
+function notAnObject(file: string, config: unknown): LoadlightError {
+  const got = config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config;
+  return new LoadlightError('CONFIG_INVALID', `${shownFile(file)}: the config must be an object, got ${got}`, { file });
+}
+
 /** Validates and fills defaults; plugin specs stay unresolved (`plugins`/`reporters` are empty). */
 export function normalizeConfig(config: LoadlightConfig, context: ConfigContext = {}): ResolvedConfig {
-  const where = context.configFile ? path.relative(process.cwd(), context.configFile) || context.configFile : 'config';
+  const where = context.configFile ? shownFile(context.configFile) : 'config';
   assertValid(configSchema, config, where, 'CONFIG_INVALID', context.configFile ? { file: context.configFile } : {});
   const baseDir = context.baseDir ?? (context.configFile ? path.dirname(context.configFile) : process.cwd());
   const sampleIntervalMs = config.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs;
@@ -149,7 +160,7 @@ export async function resolveConfig(config: LoadlightConfig, context: ConfigCont
   }
   for (const file of resolved.rules) {
     if (!existsSync(file)) {
-      const prefix = context.configFile ? `${path.relative(process.cwd(), context.configFile)}: ` : '';
+      const prefix = context.configFile ? `${shownFile(context.configFile)}: ` : '';
       throw new LoadlightError('RULES_NOT_FOUND', `${prefix}rule file "${file}" does not exist (listed in "rules")`, {
         file: context.configFile ?? file,
       });
@@ -214,7 +225,7 @@ async function resolvePlugin(
 ): Promise<Plugin> {
   if (isPlugin(spec)) return spec;
   const [name, options] = typeof spec === 'string' ? [spec, undefined] : spec;
-  const prefix = configFile ? `${path.relative(process.cwd(), configFile)}: ` : '';
+  const prefix = configFile ? `${shownFile(configFile)}: ` : '';
   const candidates = name.startsWith('.') || name.includes('/') ? [name] : [`@loadlight/${kind}-${name}`, name];
   let entry: string | null = null;
   let packageName = name;
@@ -301,16 +312,15 @@ const loadTypeScript: Loader = async (filepath, content) => {
  */
 function configLoader(loader: Loader): Loader {
   return async (filepath, content) => {
-    const shown = path.relative(process.cwd(), filepath) || filepath;
     let config: unknown;
     try {
       config = await loader(filepath, content);
     } catch (error) {
       // Node's "Cannot find module" adds the importing files: a stack of sorts, kept in `cause`
       const reason = describeError(error).replace(/\n+Require stack:[\s\S]*$/, '');
-      throw new LoadlightError('CONFIG_LOAD_FAILED', `${shown}: could not read the config: ${reason}`, { file: filepath, cause: error });
+      throw new LoadlightError('CONFIG_LOAD_FAILED', `${shownFile(filepath)}: could not read the config: ${reason}`, { file: filepath, cause: error });
     }
-    if (config === null) throw new LoadlightError('CONFIG_INVALID', `${shown}: the config must be an object, got null`, { file: filepath });
+    if (config === null) throw notAnObject(filepath, config);
     return config;
   };
 }
@@ -426,11 +436,10 @@ export async function loadConfig(options: { cwd?: string; configFile?: string } 
     cache: false,
   });
   let result;
-  const shown = (file: string) => path.relative(process.cwd(), file) || file;
   try {
     if (options.configFile) {
       const file = path.resolve(options.cwd ?? process.cwd(), options.configFile);
-      if (!existsSync(file)) throw new LoadlightError('CONFIG_NOT_FOUND', `config file "${shown(file)}" does not exist`, { file });
+      if (!existsSync(file)) throw new LoadlightError('CONFIG_NOT_FOUND', `config file "${shownFile(file)}" does not exist`, { file });
       result = await explorer.load(file);
     } else {
       result = await explorer.search(options.cwd ?? process.cwd());
@@ -438,17 +447,14 @@ export async function loadConfig(options: { cwd?: string; configFile?: string } 
   } catch (error) {
     if (isLoadlightError(error)) throw error;
     const file = (error as { filepath?: string }).filepath ?? options.configFile ?? '';
-    throw new LoadlightError('CONFIG_LOAD_FAILED', `${file ? `${shown(file)}: ` : ''}could not read the config: ${describeError(error)}`, {
+    throw new LoadlightError('CONFIG_LOAD_FAILED', `${file ? `${shownFile(file)}: ` : ''}could not read the config: ${describeError(error)}`, {
       ...(file ? { file } : {}),
       cause: error,
     });
   }
   if (!result) return null;
+  // An empty file is an empty config; a null one the loaders refused (`configLoader`).
   const config = (result.config ?? {}) as LoadlightConfig;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new LoadlightError('CONFIG_INVALID', `${shown(result.filepath)}: the config must be an object, got ${Array.isArray(config) ? 'an array' : typeof config}`, {
-      file: result.filepath,
-    });
-  }
+  if (typeof config !== 'object' || Array.isArray(config)) throw notAnObject(result.filepath, config);
   return { config, filepath: result.filepath };
 }
