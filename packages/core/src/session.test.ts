@@ -164,7 +164,7 @@ describe('buildSession', () => {
 
 describe('SeriesEncoder', () => {
   /** One encoder for every run: its scratch buffers reused and grown. */
-  const encoder = new SeriesEncoder(4);
+  const encoder = new SeriesEncoder();
   /** The encoder gives the store's `statistics()`, the sum row by row and the plain form. */
   const expectSameAsReference = (series: Array<number | null>) => {
     const values = Float64Array.from(series, (v) => v ?? Number.NaN);

@@ -265,11 +265,6 @@ export class SeriesEncoder {
   /** Rows, for the rare bucket that histogram levels cannot split. */
   private rows = new Float64Array(0);
 
-  /** Scratch buffers for series of up to `capacity` rows (they grow for longer ones). */
-  constructor(capacity = 0) {
-    this.grow(capacity);
-  }
-
   private words: { of: Float64Array | null; view: Int32Array; byteOrder: number } = { of: null, view: new Int32Array(0), byteOrder: 1 };
 
   /** An Int32Array over the bytes of `values` (kept for the next call with the same array). */
