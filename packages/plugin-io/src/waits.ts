@@ -109,7 +109,8 @@ function drain(): void {
  * after a drain (the emptied pending one when nothing was ever handed on to it).
  */
 function waitsSince(slot: WaitSlot): RecordableHistogram {
-  if (slot.histogram === null && hub.slots.length === 1 && hub.slots[0] === slot) return pending;
+  // A running reader alone is the only slot.
+  if (slot.histogram === null && hub.slots.length === 1) return pending;
   drain();
   return slot.histogram ?? pending;
 }
@@ -199,7 +200,6 @@ export class WaitReader {
     this.running = true;
     // Waits pending so far belong to the readers already running, not to this one.
     drain();
-    this.slot.histogram = null;
     hub.slots.push(this.slot);
     switchAll();
     this.lastAtMs = this.now();
