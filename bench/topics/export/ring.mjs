@@ -25,16 +25,9 @@ export async function loadPackages() {
   return { mods, missing: null };
 }
 
-/** A small deterministic generator (mulberry32): the same values in every run. */
+/** A small deterministic generator (mulberry32, see `draws`): the same values in every run. */
 function random(seed = 42) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return draws(seed).u;
 }
 
 /**
@@ -44,7 +37,7 @@ function random(seed = 42) {
  */
 function draws(seed) {
   let a = seed >>> 0;
-  // mulberry32, as random() above
+  // mulberry32
   const u = () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -224,7 +217,7 @@ function programModel(workload, moduleNames) {
   };
   /** @param {string} name @param {number} value */
   const set = (name, value) => put(at(name), value);
-  const fields = ['calls', 'errors', 'total_ms', 'latency_mean_ms', 'latency_min_ms', 'latency_max_ms', 'latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'cpu_ms', 'calls_per_minute', 'errors_per_minute', 'cpu_percent', 'memory_mb'];
+  const fields = Object.keys(new ModuleColumns());
   const slots = modules.map(() => new ModuleColumns());
   /** @type {Record<string, number[]>} */
   const latencyOf = { ocr: [-1, -1, -1, -1, -1], frames: [-1, -1, -1, -1, -1] };
@@ -243,6 +236,7 @@ function programModel(workload, moduleNames) {
   };
 
   return {
+    workload,
     modules,
     /** @param {string[]} catalogue metric names, by index @param {Float64Array} rowOut @param {Uint8Array} writtenOut */
     bind(catalogue, rowOut, writtenOut) {
@@ -447,7 +441,7 @@ export function warmModel(workload, mods) {
  *   the metrics are declared, before the rows are committed (the memory topic measures there).
  */
 export async function fillRing(mods, warnings, options = {}) {
-  const workload = options.workload ?? 'realistic';
+  const workload = options.model?.workload ?? options.workload ?? 'realistic';
   const core = mods.core;
   const profiler = new core.Profiler(
     {
@@ -462,8 +456,7 @@ export async function fillRing(mods, warnings, options = {}) {
   await profiler.start();
   // Functions of distinct source text, as a program's modules are (plugin-modules cannot tell
   // closures of one source apart, and would warn).
-  const names = MODULE_NAMES;
-  const wrapped = names.map((name, i) => mods['plugin-modules'].profileModule(name, /** @type {(x: number) => number} */ (new Function('x', `return x + ${i};`))));
+  const wrapped = MODULE_NAMES.map((name, i) => mods['plugin-modules'].profileModule(name, /** @type {(x: number) => number} */ (new Function('x', `return x + ${i};`))));
   for (const fn of wrapped) fn(1);
   await collectOnce(profiler);
   options.beforeRows?.();
@@ -471,7 +464,7 @@ export async function fillRing(mods, warnings, options = {}) {
   const catalogue = store.catalogue();
   const row = new Float64Array(store.metricCount);
   const written = new Uint8Array(catalogue.length);
-  const model = options.model ?? programModel(workload, names);
+  const model = options.model ?? programModel(workload, MODULE_NAMES);
   model.bind(catalogue.map((/** @type {any} */ m) => m.name), row, written);
   const jitter = random(1);
   const t0 = store.latestTime() ?? Date.now();
