@@ -168,6 +168,13 @@ class ChunkWriter {
     this.pos = 0;
   }
 
+  /** Empty, for the next document (chunks not handed out are dropped). */
+  clear(): void {
+    this.ready.length = 0;
+    this.buf = Buffer.allocUnsafe(0);
+    this.pos = 0;
+  }
+
   ascii(text: string): void {
     const buf = this.room(text.length);
     let pos = this.pos;
@@ -194,14 +201,12 @@ function stringifyAt(value: unknown, gap: string, indent: string): string | unde
 type Walker = Generator<Uint8Array> | (() => void);
 
 class SessionSerializer {
-  private readonly out = new ChunkWriter();
-  private readonly gap: string;
+  readonly out = new ChunkWriter();
+  /** JSON.stringify's `gap` of the document being written. */
+  private gap = '';
 
-  constructor(gap: string) {
+  *chunks(profile: unknown, gap: string): Generator<Uint8Array> {
     this.gap = gap;
-  }
-
-  *chunks(profile: unknown): Generator<Uint8Array> {
     const out = this.out;
     if (!walkable(profile)) {
       const text = JSON.stringify(profile, null, this.gap);
@@ -428,19 +433,27 @@ function taggedStretch(buf: Uint8Array, pos: number, values: unknown[], i: numbe
 }
 
 /**
- * V8 drops the layout of a class once every instance of it was collected, and with it the code
- * optimised for that layout: with no serializer left between exports, each export after a full
- * collection ran the writer's methods unoptimised again. One serializer (and its writer) is kept:
- * not read, and not to be removed.
+ * The serializer the last document finished with, for the next one (one made when it is in use).
+ * Reused, not made per export: V8 drops the layout of a class once every instance of it was
+ * collected, and with it the code optimised for that layout, so each export after a full
+ * collection ran the writer's methods unoptimised again (an unused instance kept aside did not
+ * keep the layout the writer takes in use).
  */
-const keptLayout = new SessionSerializer('');
+let idle: SessionSerializer | null = null;
 
 /**
  * The session file's bytes in chunks (about 1 MB each, fresh buffers the caller may keep):
  * exactly `JSON.stringify(profile, null, pretty ? 2 : undefined) + '\n'` as UTF-8.
  */
-export function sessionJsonChunks(profile: unknown, options: { pretty?: boolean } = {}): Generator<Uint8Array> {
-  return new SessionSerializer(options.pretty ? '  ' : '').chunks(profile);
+export function* sessionJsonChunks(profile: unknown, options: { pretty?: boolean } = {}): Generator<Uint8Array> {
+  const serializer = idle ?? new SessionSerializer();
+  idle = null;
+  try {
+    yield* serializer.chunks(profile, options.pretty ? '  ' : '');
+  } finally {
+    serializer.out.clear();
+    idle = serializer;
+  }
 }
 
 /** The session file's text as one string (for tests and small sessions). */
