@@ -162,4 +162,29 @@ describe('sessionJsonChunks', () => {
     for (const chunk of chunks.slice(0, -1)) expect(chunk.byteLength).toBeLessThanOrEqual(CHUNK_BYTES);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(expected(profile));
   });
+
+  it('writes documents read at the same time, or left unfinished, each whole (the serializer is reused)', () => {
+    const long = Array.from({ length: 3600 }, (_, i) => i / 1000);
+    const document = (n: number, pretty: boolean) => ({ pretty, profile: { samples: { t: long, values: Object.fromEntries(Array.from({ length: n }, (_, i) => [`m.v${i}`, long])) } } });
+    const docs = [document(200, false), document(150, true), document(120, false)];
+    const readers = docs.map(({ profile, pretty }) => sessionJsonChunks(profile, { pretty }));
+    const read: Uint8Array[][] = docs.map(() => []);
+    // Interleaved, one chunk each in turn, until all are done.
+    for (let done = 0; done < readers.length; ) {
+      done = 0;
+      readers.forEach((reader, i) => {
+        const next = reader.next();
+        if (next.done) done++;
+        else read[i]!.push(next.value);
+      });
+    }
+    docs.forEach(({ profile, pretty }, i) => expect(Buffer.concat(read[i]!).toString('utf8')).toBe(expected(profile, pretty)));
+    // One stopped after its first chunk, one that threw: the next document is whole all the same.
+    const stopped = sessionJsonChunks(docs[0]!.profile);
+    stopped.next();
+    stopped.return(undefined);
+    const throwing = { samples: { t: long, values: { a: long, b: { toJSON: () => { throw new Error('no'); } } } } };
+    expect(() => [...sessionJsonChunks(throwing)]).toThrow('no');
+    expect(Buffer.concat([...sessionJsonChunks(docs[1]!.profile, { pretty: true })]).toString('utf8')).toBe(expected(docs[1]!.profile, true));
+  });
 });
