@@ -304,7 +304,7 @@ class SessionSerializer {
     let i = 0;
     for (;;) {
       if (this.gap === '') {
-        // The common elements (null, whole numbers, short decimals) in one tight loop.
+        // The common elements (null, whole numbers, short decimals) in a tight loop.
         pos = tagged ? taggedStretch(buf, pos, values, i, n) : numberStretch(buf, pos, values, i, n);
         i = stretchEnd;
         if (i === n) break;
