@@ -238,11 +238,16 @@ export class Engine {
   /** Moves every module's epoch counters into each running instance's pending ones. */
   drain(): void {
     const only = this.recorders.size === 1;
+    // The pool keeps an array for each busy module, and with several instances one more per
+    // instance (their copies), sized before the arrays come back. Several instances drain one
+    // after another in a tick, the later ones finding no calls: those leave the pool as it is.
     let busy = 0;
+    for (const slot of runtime.slots.values()) if (slot.active && slot.calls > 0) busy++;
+    if (only) sizeSpares(busy);
+    else if (busy > 0) sizeSpares(busy * (this.recorders.size + 1));
     for (const slot of runtime.slots.values()) {
       if (!slot.active) continue;
       slot.seen = true;
-      if (slot.calls > 0) busy++;
       for (const recorder of this.recorders) {
         let pending = recorder.pending.get(slot);
         if (!pending) recorder.pending.set(slot, (pending = new Pending()));
@@ -256,8 +261,6 @@ export class Engine {
         slot.buckets = NO_BUCKETS;
       }
     }
-    // Each busy module's array, and with several instances one more per instance (their copies).
-    sizeSpares(only ? busy : busy * (this.recorders.size + 1));
   }
 
   private wants(cpu: CpuMode): boolean {

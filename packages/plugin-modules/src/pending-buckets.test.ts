@@ -140,4 +140,28 @@ describe('pending latency arrays', () => {
     expect(spareBuckets()).toBe(MIN_SPARE);
     await profiler.stop();
   });
+
+  it('... with two profilers too (each drains in its own collect; the later one finds no calls)', async () => {
+    sizeSpares(0);
+    while (spareBuckets() > 0) zeroedBuckets();
+    const busy = Array.from({ length: 40 }, (_, i) => profileModule(`spares.two${i}`, (n: number) => n + 1));
+    const first = makeProfiler([modules()]).profiler;
+    const second = makeProfiler([modules()]).profiler;
+    await first.start();
+    await second.start();
+    await Promise.all([moreSamples(first, 1), moreSamples(second, 1)]);
+    const spares: number[] = [];
+    for (let tick = 0; tick < 3; tick++) {
+      for (const fn of busy) fn(tick);
+      // Two samples each: a collect under way during the calls drained before them.
+      await Promise.all([moreSamples(first, 2), moreSamples(second, 2)]);
+      spares.push(spareBuckets());
+    }
+    // Every array back after each round (each instance's copies at least: 40 x 2), none dropped
+    // and none added from one round to the next.
+    expect(spares[0]).toBeGreaterThanOrEqual(80);
+    expect(spares).toEqual([spares[0], spares[0], spares[0]]);
+    await first.stop();
+    await second.stop();
+  });
 });
