@@ -171,8 +171,8 @@ class ChunkWriter {
   /** Empty, for the next document (chunks not handed out are dropped). */
   clear(): void {
     this.ready.length = 0;
-    this.buf = Buffer.allocUnsafe(0);
     this.pos = 0;
+    this.flush();
   }
 
   ascii(text: string): void {
