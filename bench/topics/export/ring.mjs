@@ -25,10 +25,6 @@ export async function loadPackages() {
   return { mods, missing: null };
 }
 
-/** A small deterministic generator (mulberry32, see `draws`): the same values in every run. */
-function random(seed = 42) {
-  return draws(seed).u;
-}
 
 /**
  * Draws of the distributions the model needs, from one seeded generator; `reset()` starts the
@@ -466,7 +462,7 @@ export async function fillRing(mods, warnings, options = {}) {
   const written = new Uint8Array(catalogue.length);
   const model = options.model ?? programModel(workload, MODULE_NAMES);
   model.bind(catalogue.map((/** @type {any} */ m) => m.name), row, written);
-  const jitter = random(1);
+  const jitter = draws(1).u;
   const t0 = store.latestTime() ?? Date.now();
   let previous = t0;
   let calledModuleTicks = 0;
