@@ -1549,7 +1549,7 @@ export class Store {
    * references and formula operands as runs by `seriesRuns`; and the scratch of `seriesRuns`.
    */
   private readonly wholeReferences = new WholeSeriesCache(8);
-  /** The columns formulas read, at `operandsFor` metrics. */
+  /** The columns formulas read, as of declaration `operandsFor` (a re-declaration may change a formula). */
   private readonly operands = new Set<number>();
   private operandsFor = -1;
 
@@ -1925,7 +1925,6 @@ export class Store {
     if (!info.formula) {
       const column = this.columnOf[index]!;
       this.columnRuns(column, size, out);
-      if (this.operandColumns().has(column) && !this.data.references.has(column)) this.wholeReferences.putRuns(column, this.total, out);
       return size;
     }
     const plan = this.planOf(index);
@@ -1950,12 +1949,8 @@ export class Store {
         const endB = by.starts[b + 1]!;
         const end = endA < endB ? endA : endB;
         const d = by.heads[b]!;
-        let v = d !== 0 ? heads[a]! / d : Number.NaN;
-        if (rounded) {
-          const k = Math.round(v * scale);
-          if (Math.abs(k) <= MAX_STEPS) v = k === 0 ? 0 : k / scale;
-        }
-        builder.add(v, end - row);
+        const v = d !== 0 ? heads[a]! / d : Number.NaN;
+        builder.add(rounded ? toSteps(v, scale) : v, end - row);
         row = end;
         if (endA === end) a++;
         if (endB === end) b++;
@@ -1976,12 +1971,8 @@ export class Store {
         } else {
           for (let j = from; j < to; j++) {
             const d = intervals[size - 1 - j]!;
-            let v = d > 0 ? (x * per) / d : Number.NaN;
-            if (rounded) {
-              const k = Math.round(v * scale);
-              if (Math.abs(k) <= MAX_STEPS) v = k === 0 ? 0 : k / scale;
-            }
-            builder.add(v, 1);
+            const v = d > 0 ? (x * per) / d : Number.NaN;
+            builder.add(rounded ? toSteps(v, scale) : v, 1);
           }
         }
       }
@@ -2017,7 +2008,8 @@ export class Store {
       cursor.referenceRuns = null;
     }
     builder.finish(out, true);
-    if (data.references.has(column)) this.wholeReferences.putRuns(column, this.total, out);
+    // References and formula operands are read again soon (by the columns and computed metrics after them).
+    if (data.references.has(column) || this.operandColumns().has(column)) this.wholeReferences.putRuns(column, this.total, out);
   }
 
   /** A formula operand's runs (lately read ones kept, see `seriesRuns`), copied into `into`. */
@@ -2027,14 +2019,13 @@ export class Store {
       into.copyFrom(kept);
     } else {
       this.columnRuns(column, size, into);
-      if (!this.data.references.has(column)) this.wholeReferences.putRuns(column, this.total, into);
     }
     return into;
   }
 
   /** The columns formulas read (`seriesRuns` keeps their runs for the computed metrics read after them). */
   private operandColumns(): Set<number> {
-    if (this.operandsFor === this.infos.length) return this.operands;
+    if (this.operandsFor === this.declarations) return this.operands;
     this.operands.clear();
     for (let i = 0; i < this.infos.length; i++) {
       const formula = this.infos[i]!.formula;
@@ -2043,7 +2034,7 @@ export class Store {
       if (plan.of >= 0) this.operands.add(plan.of);
       if (plan.by >= 0) this.operands.add(plan.by);
     }
-    this.operandsFor = this.infos.length;
+    this.operandsFor = this.declarations;
     return this.operands;
   }
 
