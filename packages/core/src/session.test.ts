@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLoadlightError } from './errors.js';
-import { buildSession, SeriesEncoder, sessionSeries, validateSession } from './session.js';
+import { buildSession, SeriesEncoder, sessionSeries, validateSession, type EncodedSeries } from './session.js';
 import { SeriesRuns, statistics, Store } from './store.js';
 import type { MetricDeclaration, ResolvedConfig, SessionProfile, SessionSeries } from './types.js';
 
@@ -162,21 +162,46 @@ describe('buildSession', () => {
   });
 });
 
+/**
+ * `encodeRuns` of the rows `values[0..n)` (NaN: missing): their runs as the Store's `seriesRuns`
+ * gives them (0 and -0 apart), and the rows themselves when some are -0.
+ */
+function encodeRows(encoder: SeriesEncoder, values: Float64Array, n: number, encode: boolean): EncodedSeries {
+  const runs = new SeriesRuns();
+  runs.reserve(n);
+  let count = 0;
+  let negativeZero = false;
+  for (let i = 0; i < n; ) {
+    const x = values[i]!;
+    let j = i + 1;
+    while (j < n && (x !== x ? values[j] !== values[j] : Object.is(values[j], x))) j++;
+    if (Object.is(x, -0)) negativeZero = true;
+    runs.starts[count] = i;
+    runs.heads[count++] = x;
+    i = j;
+  }
+  runs.starts[count] = n;
+  runs.count = count;
+  runs.rows = n;
+  return encoder.encodeRuns(runs, encode, negativeZero ? values : null);
+}
+
 describe('SeriesEncoder', () => {
   /** One encoder for every run: its scratch buffers reused and grown. */
   const encoder = new SeriesEncoder();
+  const encode = (values: Float64Array, n: number, withSeries: boolean) => encodeRows(encoder, values, n, withSeries);
   /** The encoder gives the store's `statistics()`, the sum row by row and the plain form. */
   const expectSameAsReference = (series: Array<number | null>) => {
     const values = Float64Array.from(series, (v) => v ?? Number.NaN);
     const n = values.length;
-    const encoded = encoder.encode(values, n, true);
+    const encoded = encode(values, n, true);
     // toEqual compares numbers with Object.is: -0 and 0 differ, NaN equals NaN.
     expect(encoded.stats).toEqual(statistics(values));
     expect(Object.is(encoded.total, values.reduce((sum, v) => sum + (v === v ? v : 0), 0))).toBe(true);
     const plain = plainForm(values);
     expect(encoded.series).toEqual(plain);
     expect(JSON.stringify(encoded.series)).toBe(JSON.stringify(plain));
-    expect(encoder.encode(values, n, false)).toEqual({ ...encoded, series: null });
+    expect(encode(values, n, false)).toEqual({ ...encoded, series: null });
   };
   // Series made of runs (values repeated, gaps), as a store's are, and noise.
   const runsOf = (value: fc.Arbitrary<number>, maxRun: number, maxRuns: number) =>
@@ -219,7 +244,7 @@ describe('SeriesEncoder', () => {
   it('handles the simple cases', () => {
     for (const s of [[], [null, null], [7], [3, null, 1, 2], [0, -0, 0], [-0], [Infinity, -Infinity], [Number.MAX_VALUE, -Number.MAX_VALUE], [5e-324, -5e-324, -0, 0]]) expectSameAsReference(s);
     const values = Float64Array.from([1.25, 1.25, 1.25, 1.25, 1.25, 1.25, 2, NaN]);
-    expect(encoder.encode(values, 8, true)).toEqual({
+    expect(encode(values, 8, true)).toEqual({
       stats: { count: 7, min: 1.25, max: 2, mean: 9.5 / 7, p50: 1.25, p95: 2, p99: 2, last: 2 },
       total: 9.5,
       series: { runs: [6, 1, 1], v: [1.25, 2, null] },
@@ -227,14 +252,14 @@ describe('SeriesEncoder', () => {
   });
 
   it('orders -0 before 0 and counts infinities in the statistics, and writes infinities, which JSON cannot hold, as missing', () => {
-    expect(encoder.encode(Float64Array.from([0, -0, 0, -0]), 4, true).stats).toEqual({ count: 4, min: -0, max: 0, mean: 0, p50: -0, p95: 0, p99: 0, last: -0 });
-    const encoded = encoder.encode(Float64Array.from([1, Infinity, NaN, 2, -Infinity, NaN]), 6, true);
+    expect(encode(Float64Array.from([0, -0, 0, -0]), 4, true).stats).toEqual({ count: 4, min: -0, max: 0, mean: 0, p50: -0, p95: 0, p99: 0, last: -0 });
+    const encoded = encode(Float64Array.from([1, Infinity, NaN, 2, -Infinity, NaN]), 6, true);
     expect(encoded.stats).toEqual({ count: 4, min: -Infinity, max: Infinity, mean: NaN, p50: 1, p95: Infinity, p99: Infinity, last: -Infinity });
     expect(encoded.total).toBeNaN();
     expect(encoded.series).toEqual({ at: [0, 3], v: [1, 2] });
     // A missing run holds the infinities next to it.
     const fives = new Array<number>(20).fill(5);
-    expect(encoder.encode(Float64Array.from([...fives, Infinity, NaN, -Infinity, ...fives]), 43, true).series).toEqual({ runs: [20, 3, 20], v: [5, null, 5] });
+    expect(encode(Float64Array.from([...fives, Infinity, NaN, -Infinity, ...fives]), 43, true).series).toEqual({ runs: [20, 3, 20], v: [5, null, 5] });
   });
 
   it('encodes runs (as the Store reads them) as it encodes their rows, runs of one value next to each other included', () => {
@@ -254,7 +279,7 @@ describe('SeriesEncoder', () => {
         runs.rows = row;
         const rows = new Float64Array(row);
         runs.rowsInto(rows);
-        const expected = encoder.encode(rows, row, true);
+        const expected = encode(rows, row, true);
         expect(encoder.encodeRuns(runs, true)).toEqual(expected);
         expect(encoder.encodeRuns(runs, false)).toEqual({ ...expected, series: null });
       }),
@@ -267,7 +292,7 @@ describe('SeriesEncoder', () => {
     fc.assert(
       fc.property(fc.oneof(runsOf(value, 30, 40), series(value, 200)), (s) => {
         const values = Float64Array.from(s, (v) => v ?? Number.NaN);
-        const encoded = encoder.encode(values, values.length, true).series!;
+        const encoded = encode(values, values.length, true).series!;
         // As a file holds it (JSON writes -0 as 0, an infinity as null).
         const stored = JSON.parse(JSON.stringify({ 'a.b': encoded })) as Record<string, SessionSeries>;
         const session = { catalogue: {}, samples: { t: s.map((_, i) => i), since: -1, values: stored } };

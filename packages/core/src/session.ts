@@ -241,9 +241,8 @@ export interface EncodedSeries extends SeriesSummary {
  * A series' statistics (those of the store's `statistics()`: nearest-rank p50/p95/p99, NaN
  * skipped), its total and its session form (the one whose compact JSON is shortest), from its
  * runs (rows of one value, or missing), as the Store reads them (`Store.seriesRuns`, see
- * `encodeRuns`) or as one pass over rows finds them (`encode`): everything, the sum in row order
- * included, is worked out from the runs (a counter or a mostly idle metric has far fewer runs
- * than rows). Percentiles are found without sorting: a histogram of the run values over
+ * `encodeRuns`): everything, the sum in row order included, is worked out from the runs (a
+ * counter or a mostly idle metric has far fewer runs than rows). Percentiles are found without sorting: a histogram of the run values over
  * [min, max], weighted by run length (monotone, so the bucket of the k-th smallest row is found by
  * counting), narrows each rank to one bucket, resolved by a deeper level or a small sort; a series
  * of at most a few thousand whole steps is settled by the first level alone. Infinities and -0
@@ -254,7 +253,7 @@ export class SeriesEncoder {
   /** Run r: rows [starts[r], starts[r + 1]) hold heads[r] (NaN: missing or infinite). */
   private starts = new Int32Array(1);
   private heads = new Float64Array(0);
-  /** The finite runs found by `encode`: value and length (sorted when few). */
+  /** The finite runs `encodeRuns` found: value and length (sorted when few). */
   private values = new Float64Array(0);
   private weights = new Int32Array(0);
   private gatheredValues = new Float64Array(0);
@@ -264,20 +263,6 @@ export class SeriesEncoder {
   private exact = false;
   /** Rows, for the rare bucket that histogram levels cannot split. */
   private rows = new Float64Array(0);
-
-  private words: { of: Float64Array | null; view: Int32Array; byteOrder: number } = { of: null, view: new Int32Array(0), byteOrder: 1 };
-
-  /** An Int32Array over the bytes of `values` (kept for the next call with the same array). */
-  private wordsOf(values: Float64Array): { view: Int32Array; byteOrder: number } {
-    const words = this.words;
-    if (words.of !== values) {
-      words.of = values;
-      words.view = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
-      // Which of a double's two words holds its sign: the second on a little-endian machine.
-      words.byteOrder = new Int32Array(Float64Array.of(-0).buffer)[1] !== 0 ? 1 : 0;
-    }
-    return words;
-  }
 
   /**
    * What `form` copies its arrays from: doubles, small whole numbers, nulls. A new array to be
@@ -311,50 +296,6 @@ export class SeriesEncoder {
     this.gatheredWeights = new Int32Array(3 * n);
     this.bucketOf = new Uint16Array(n);
     this.rows = new Float64Array(n);
-  }
-
-  /** The runs `encode` finds in its rows (0 and -0 apart), as `encodeRuns` takes them. */
-  private readonly found = new SeriesRuns();
-
-  /**
-   * The statistics and total of `values[0..n)` (NaN: missing) and, with `encode`, its session
-   * series in the shortest form (else `series` is null): `encodeRuns` of the rows' runs (0 and
-   * -0 apart). The total adds the values in row order, missing ones as 0. A convenience for
-   * rows, used by the tests (and as their reference for `encodeRuns`): an export reads runs.
-   */
-  encode(values: Float64Array, n: number, encode: boolean): EncodedSeries {
-    const found = this.found;
-    found.reserve(n);
-    const starts = found.starts;
-    const heads = found.heads;
-    // The high 32 bits of each value: those of -0 are not 0 (those of 0 are).
-    const words = this.wordsOf(values);
-    const high = words.byteOrder;
-    const bits = words.view;
-    let runs = 0;
-    let negativeZero = false;
-    let i = 0;
-    while (i < n) {
-      const x = values[i]!;
-      let j = i + 1;
-      starts[runs] = i;
-      heads[runs++] = x;
-      if (x !== x) {
-        while (j < n && values[j] !== values[j]) j++;
-      } else if (x !== 0) {
-        while (j < n && values[j] === x) j++;
-      } else {
-        // A run of zeros of one sign.
-        const sign = bits[2 * i + high];
-        while (j < n && values[j] === 0 && bits[2 * j + high] === sign) j++;
-        if (sign !== 0) negativeZero = true;
-      }
-      i = j;
-    }
-    starts[runs] = n;
-    found.count = runs;
-    found.rows = n;
-    return this.encodeRuns(found, encode, negativeZero ? values : null);
   }
 
   /**
@@ -519,7 +460,7 @@ export class SeriesEncoder {
 
   /**
    * Sets the p50, p95 and p99 of `stats` to the values of rank `k50`, `k95` and `k99` among the
-   * rows of the `count` finite runs found by `encode` (in `values`, `weights`), min < max.
+   * rows of the `count` finite runs `encodeRuns` found (in `values`, `weights`), min < max.
    */
   private percentiles(stats: MetricStatistics, count: number, min: number, max: number, k50: number, k95: number, k99: number): void {
     const values = this.values;
@@ -648,7 +589,7 @@ export class SeriesEncoder {
   }
 
   /**
-   * The runs found by `encode` as a session series of form `form`; infinities are missing runs
+   * The runs `encodeRuns` found as a session series of form `form`; infinities are missing runs
    * already. A run of zeros may hold -0 too: given `zeros` (the rows), the dense and sparse forms
    * write each zero as its row holds it (a runs form, as its first row).
    */
