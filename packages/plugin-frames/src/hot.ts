@@ -153,8 +153,9 @@ export function openWindow(targetFps: number): FramesWindow {
 
 /** Stops counting for one profiler; the hot path switches off with the last window. */
 export function closeWindow(window: FramesWindow): void {
-  drain();
+  // Its pending latencies go to the windows still open (dropped when none is).
   windows.delete(window);
+  drain();
   window.latency = null;
   if (windows.size === 0) clearBudgets();
   switchHotPath();

@@ -138,8 +138,9 @@ export function openWindow(): OcrWindow {
 
 /** Stops counting for one profiler; the hot path switches off with the last window. */
 export function closeWindow(window: OcrWindow): void {
-  drain();
+  // Its pending latencies go to the windows still open (dropped when none is).
   windows.delete(window);
+  drain();
   window.latency = null;
   switchHotPath();
 }
