@@ -3,23 +3,15 @@ import modules, { profileModule } from './index.js';
 import { Pending } from './engine.js';
 import { BUCKETS, bucketOf, MIN_SPARE, recycleBuckets, sizeSpares, spareBuckets, zeroedBuckets } from './latency.js';
 import { ModuleSlot, runtime } from './runtime.js';
+import { countCall } from './wrap.js';
 import { makeProfiler, moreSamples, stopAll } from './test-utils.js';
 
 afterEach(stopAll);
 
-/** A module slot with `durations` (ms) recorded in its epoch, as the wrappers record them (wrap.ts, countCall). */
+/** A module slot with `durations` (ms) recorded in its epoch by the wrappers' own counting (wrap.ts). */
 function slotWith(durations: number[]): ModuleSlot {
   const slot = new ModuleSlot(1, 'test.pending', 'code', []);
-  for (const ms of durations) {
-    slot.calls++;
-    slot.totalMs += ms;
-    if (ms < slot.minMs) {
-      slot.minMs = ms;
-      if (slot.buckets.length === 0) slot.buckets = zeroedBuckets();
-    }
-    slot.maxMs = Math.max(slot.maxMs, ms);
-    slot.buckets[bucketOf(ms * 1e6)]!++;
-  }
+  for (const ms of durations) countCall(slot, 0, ms, 0, 0);
   return slot;
 }
 

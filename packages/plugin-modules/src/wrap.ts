@@ -33,8 +33,9 @@ function closeRun(slot: ModuleSlot, ms: number, savedChildMs: number): void {
 /**
  * Counts one finished call (or span) that began at `t0` and took `ms`; `failed` is 0 or 1,
  * `async` 0 or ASYNC (it ran across an await). While a trace records, the call is appended to it.
+ * Exported for the package's tests (index.ts does not export it).
  */
-function countCall(slot: ModuleSlot, t0: number, ms: number, failed: number, async: number): void {
+export function countCall(slot: ModuleSlot, t0: number, ms: number, failed: number, async: number): void {
   slot.calls++;
   slot.errors += failed;
   slot.totalMs += ms;
