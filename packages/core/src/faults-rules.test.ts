@@ -37,7 +37,7 @@ async function moreEvaluations(profiler: Profiler, count: number): Promise<void>
 }
 
 describe('a rule file broken while the profiler runs', () => {
-  it('keeps the last good rules, warns once per bad edit, counts it as a fault, and takes a good file afterwards', async () => {
+  it('takes a good edit at once, keeps the rules of the last good edit through bad ones (warned once each, counted as faults), and takes a good file afterwards', async () => {
     let n = 0;
     const counter = definePlugin({
       name: 'counter',
@@ -57,30 +57,38 @@ describe('a rule file broken while the profiler runs', () => {
     const { profiler, warnings } = make([counter], { rules: [file] });
     await profiler.start();
     await moreEvaluations(profiler, 2);
+    expect(profiler.evaluation!.levels).toEqual([]); // 1e12 is far off
     const rejected = () => warnings.filter((w) => w.startsWith('rule file edit rejected'));
+    const red = () => profiler.evaluation!.levels.map((l) => l.level);
+
+    // 0. a good edit: the same data is now red, at the next evaluation
+    edit(file, rules(0));
+    await until(() => red().includes('red'), 'the good edit to take effect');
+    expect(warnings.some((w) => /^rules reloaded from .*levels\.json \(sha256 [0-9a-f]{12}\)/.test(w))).toBe(true);
 
     // 1. not JSON at all
     edit(file, '{ "rules": [ { "name": ');
     await until(() => rejected().length === 1, 'the first rejection');
     await moreEvaluations(profiler, 5);
-    expect(profiler.evaluation!.levels).toEqual([]); // the last good rules: 1e12 is far off
+    expect(red()).toEqual(['red']); // the rules of the last good edit
     expect(profiler.snapshot().rulesError).toContain('levels.json');
 
     // 2. JSON, but not rules: an operator that does not exist
-    edit(file, rules(0).replace('greaterThan', 'biggerThan'));
+    edit(file, rules(1e12).replace('greaterThan', 'biggerThan'));
     await until(() => rejected().length === 2, 'the second rejection');
     await moreEvaluations(profiler, 5);
-    expect(profiler.evaluation!.levels).toEqual([]);
+    expect(red()).toEqual(['red']);
 
     // 3. the file removed
     unlinkSync(file);
     await until(() => rejected().length === 3, 'the third rejection');
     await moreEvaluations(profiler, 5);
     expect(rejected()[2]).toContain('rule file not found; the last good rules stay in force');
+    expect(red()).toEqual(['red']);
 
     // 4. a good file again: in force at once
-    writeFileSync(file, rules(0));
-    await until(() => profiler.evaluation!.levels.some((l) => l.level === 'red'), 'the good edit to take effect');
+    writeFileSync(file, rules(1e12));
+    await until(() => profiler.evaluation!.levels.length === 0, 'the good file to take effect');
     expect(profiler.snapshot().rulesError).toBeNull();
 
     const size = profiler.store.size;
@@ -89,8 +97,8 @@ describe('a rule file broken while the profiler runs', () => {
     expect(session.samples.t.length).toBeGreaterThanOrEqual(size);
     expect(session.faults).toEqual([expect.objectContaining({ plugin: 'rules', hook: 'reload', count: 3 })]);
     expect(rejected()).toHaveLength(3); // one per bad edit, not one per tick
-    expect(warnings.filter((w) => w.startsWith('rules reloaded from'))).toHaveLength(1);
-    expect(warnings).toHaveLength(4);
+    expect(warnings.filter((w) => w.startsWith('rules reloaded from'))).toHaveLength(2);
+    expect(warnings).toHaveLength(5);
   });
 });
 

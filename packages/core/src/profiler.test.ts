@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -8,7 +7,7 @@ import { Profiler } from './profiler.js';
 import { ruleFile } from './rules/test-support.js';
 import { sessionSeries, validateSession } from './session.js';
 import type { Store } from './store.js';
-import { blockLoop, burnCpu } from './testing.js';
+import { blockLoop, burnCpu, until } from './testing.js';
 import type { MetricDeclaration, Plugin } from './types.js';
 
 const running: Profiler[] = [];
@@ -26,14 +25,6 @@ function make(plugins: Plugin[], extra: Record<string, unknown> = {}): Profiler 
   running.push(profiler);
   return profiler;
 }
-
-const until = async (check: () => boolean, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 const counter = (name = 'counter') => {
   let n = 0;
@@ -305,38 +296,6 @@ describe('Profiler.stop', () => {
     events = 7;
     const session = await profiler.stop();
     expect(sessionSeries(session, 'events.count')).toEqual([0, 7]);
-  });
-});
-
-describe('rule files edited while the profiler runs', () => {
-  it('picks up a good edit at the next evaluation; a broken edit is reported and the last good rules stay', async () => {
-    const counterRed = (threshold: number) => ({
-      name: 'counter-red',
-      description: 'the counter is above the threshold',
-      conditions: { all: [{ fact: 'counter', path: '$.value', operator: 'greaterThan', value: threshold }] },
-      event: { type: 'load-level', params: { level: 'red', subject: 'process' } },
-    });
-    const rules = (threshold: number) => JSON.stringify({ rules: [counterRed(threshold)] });
-    const file = ruleFile([counterRed(1e9)], 'levels.json');
-    const profiler = make([counter()], { rules: [file] });
-    const warnings = (profiler as unknown as { warnings: string[] }).warnings;
-    await profiler.start();
-    await until(() => profiler.evaluation !== null);
-    expect(profiler.evaluation!.levels).toEqual([]);
-
-    // a good edit: the same data is now red
-    writeFileSync(file, rules(0));
-    await until(() => profiler.evaluation!.levels.some((l) => l.level === 'red'));
-    expect(warnings.some((w) => /^rules reloaded from .*levels\.json \(sha256 [0-9a-f]{12}\)/.test(w))).toBe(true);
-
-    // a broken edit: reported once, and the last good rules stay in force
-    writeFileSync(file, '{ "rules": [ { "name": ');
-    await until(() => warnings.some((w) => w.startsWith('rule file edit rejected')));
-    expect(profiler.snapshot().rulesError).toContain('levels.json');
-    const evaluated = profiler.store.size;
-    await until(() => profiler.store.size >= evaluated + 3);
-    expect(profiler.evaluation!.levels.map((l) => l.level)).toEqual(['red']);
-    expect(warnings.filter((w) => w.startsWith('rule file edit rejected'))).toHaveLength(1);
   });
 });
 
