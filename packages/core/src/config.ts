@@ -114,7 +114,7 @@ export function defaultRuleFiles(): string[] {
 }
 
 /** A file as messages show it: relative to the working directory. */
-function shownFile(file: string): string {
+export function shownFile(file: string): string {
   return path.relative(process.cwd(), file) || file;
 }
 

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Tap } from 'tapable';
 import { Actions } from './actions.js';
-import { resolveConfig, normalizeConfig, type ConfigContext } from './config.js';
+import { resolveConfig, normalizeConfig, shownFile, type ConfigContext } from './config.js';
 import { describeError, LoadlightError } from './errors.js';
 import { callbackTap, createHooks, withTimeout, type HookName, type ProfilerHooks, type RegisteredTap } from './hooks.js';
 import { RulesStage } from './rules/index.js';
@@ -651,7 +650,7 @@ export class Profiler {
     const changed = this.rulesInForce === null ? [] : [...inForce].filter(([file, sha]) => this.rulesInForce!.get(file) !== sha);
     this.rulesInForce = inForce;
     for (const [file, sha] of changed) {
-      this.warn(`rules reloaded from ${path.relative(process.cwd(), file) || file} (sha256 ${sha.slice(0, 12)}): in force from this evaluation`);
+      this.warn(`rules reloaded from ${shownFile(file)} (sha256 ${sha.slice(0, 12)}): in force from this evaluation`);
     }
     if (rules.error === this.lastRulesError) return;
     this.lastRulesError = rules.error;
