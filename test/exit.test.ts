@@ -190,6 +190,8 @@ describe("signals: the program's own handling stays the program's", () => {
       getProfiler().hooks.export.tapPromise('slow-export', async () => {
         process.stdout.write('exporting\\n');
         await new Promise((resolve) => setTimeout(resolve, 500));
+        // Printed only if the SIGTERM waited for this export (the session file is written sooner).
+        process.stdout.write('export done\\n');
       });
       setInterval(() => {}, 1000);
     `, (kill, output) => {
@@ -202,6 +204,7 @@ describe("signals: the program's own handling stays the program's", () => {
       }, 20);
     });
     expect(outcome.stdout).toContain('exporting');
+    expect(outcome.stdout).toContain('export done');
     expect(outcome.signal, outcome.stderr).toBe('SIGTERM');
     sessionOf(outcome, 'int-then-term');
   });
