@@ -25,7 +25,6 @@ export async function loadPackages() {
   return { mods, missing: null };
 }
 
-
 /**
  * Draws of the distributions the model needs, from one seeded generator; `reset()` starts the
  * same sequence again (the same closures: code compiled for them stays valid).
