@@ -1,12 +1,14 @@
 // @ts-check
 // One run of the `sampler` topic, in a fresh node process (started by sampler/run.mjs); prints
-// one JSON line. `node probe.mjs <none | loadlight | prom> <durationMs> <workDir> [fps]`
+// one JSON line. `node probe.mjs <none | control | loadlight | loadlight-sampling | prom> <durationMs> <workDir> [fps]`
 //
 // The bot's loop: every 1/fps s it processes one frame (workload.mjs: 20 functions, pure CPU),
 // then waits for the next. Paced, as a screen-reading bot is: the process is not saturated, so
 // whatever a profiler costs (on the JavaScript thread or on its own threads) is extra CPU time of
 // the process; and the work is the same frames in every case.
 //   none       no profiler
+//   control    no profiler either: a second such process, to show what the method reads when
+//              nothing differs (its resolution)
 //   loadlight  a Profiler at 1 Hz with plugin-system, -ocr, -frames, -io and -modules (the 20
 //              stages wrapped by profileModule; trackOcrCall/trackFrame/trackIoWait in the loop),
 //              the default rules, reporter-console writing to a file, reporter-json
@@ -19,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makePipeline, STAGE_NAMES } from './workload.mjs';
 
 const [mode, durationArg, workDir, fpsArg] = process.argv.slice(2);
-if (!mode || !durationArg || !workDir) throw new Error('usage: node probe.mjs <none | loadlight | loadlight-sampling | prom> <durationMs> <workDir> [fps]');
+if (!mode || !durationArg || !workDir) throw new Error('usage: node probe.mjs <none | control | loadlight | loadlight-sampling | prom> <durationMs> <workDir> [fps]');
 const durationMs = Number(durationArg);
 const fps = Number(fpsArg ?? 20);
 /** Linux's USER_HZ: /proc times are in 1/100 s on every Linux architecture Node supports. */
@@ -137,7 +139,7 @@ async function main() {
         warnings.push(`prom-client: ${scraped} characters scraped`);
       };
     };
-  } else if (mode !== 'none') {
+  } else if (mode !== 'none' && mode !== 'control') {
     throw new Error(`unknown mode "${mode}"`);
   }
 

@@ -44,8 +44,8 @@ describe('the workload', () => {
 
 describe('probe.mjs', () => {
   it('runs the same frames in every case and reports the figures the topic reads', async () => {
-    const [none, ours, prom] = await Promise.all([probe('none', 1000), probe('loadlight', 1000), probe('prom', 1000)]);
-    for (const r of [none, ours, prom]) {
+    const [none, ours, prom, control] = await Promise.all([probe('none', 1000), probe('loadlight', 1000), probe('prom', 1000), probe('control', 1000)]);
+    for (const r of [none, ours, prom, control]) {
       expect(r.frames).toBe(20);
       expect(r.digest).toBe(none.digest);
       expect(r.cpuMs).toBeGreaterThan(0);
@@ -63,6 +63,10 @@ describe('probe.mjs', () => {
     expect(JSON.parse(readFileSync(path.join(dir, session!), 'utf8')).modules).toHaveLength(20);
     const log = files.find((f) => f.startsWith('console-'));
     expect(readFileSync(path.join(dir, log!), 'utf8')).toContain('[loadlight]');
+    // the control runs no profiler, as the baseline does
+    expect(control.mode).toBe('control');
+    expect(control.overhead).toBeUndefined();
+    expect(control.warnings).toEqual([]);
     // prom-client scraped its registry
     expect(prom.warnings.join(' ')).toMatch(/prom-client: [1-9]\d* characters scraped/);
   }, 60_000);

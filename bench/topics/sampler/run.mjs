@@ -1,7 +1,7 @@
 // @ts-check
 // The `sampler` group: rounds of fresh processes (probe.mjs), one per case (no profiler,
-// loadlight, loadlight with cpu: 'sampling', prom-client), run side by side, and the figures
-// paired round by round.
+// loadlight, loadlight with cpu: 'sampling', prom-client, and a second no-profiler process as a
+// control), run side by side, and the figures paired round by round.
 //
 // Why side by side rather than one after another: a full run has 150 s for 30 s runs, room for
 // fewer than two sequential rounds. The bot's loop is paced (about a sixth of a core per process),
@@ -33,11 +33,13 @@ export function plan(/** @type {boolean} */ quick) {
   return quick ? { rounds: 2, durationMs: 4_000 } : { rounds: 4, durationMs: 30_000 };
 }
 
-/** The cases besides the no-profiler baseline: [mode, who, label]. */
+/** The cases besides the no-profiler baseline: [mode, who, label, short label]. */
 const CASES = /** @type {const} */ ([
-  ['loadlight', 'loadlight', 'loadlight (every source, 20 modules, default rules, console + json)'],
-  ['loadlight-sampling', 'loadlight', "loadlight, modules({ cpu: 'sampling' })"],
-  ['prom', 'prom-client', 'prom-client collectDefaultMetrics + metrics() at 1 Hz'],
+  ['loadlight', 'loadlight', 'loadlight (every source, 20 modules, default rules, console + json)', 'loadlight'],
+  ['loadlight-sampling', 'loadlight', "loadlight, modules({ cpu: 'sampling' })", "loadlight (cpu: 'sampling')"],
+  ['prom', 'prom-client', 'prom-client collectDefaultMetrics + metrics() at 1 Hz', 'prom-client'],
+  // A second no-profiler process: what the method reads where nothing differs, its resolution.
+  ['control', 'node', 'no profiler, a second process (the control)', 'control'],
 ]);
 
 /**
@@ -124,9 +126,8 @@ export async function run(ctx) {
     row('none.frame', 'no profiler: CPU per frame', 'node', 'ms', none.map(perFrame)),
   ];
 
-  for (const [mode, who, label] of CASES) {
+  for (const [mode, who, label, short] of CASES) {
     const list = out[mode];
-    const short = mode === 'loadlight-sampling' ? "loadlight (cpu: 'sampling')" : who;
     /** @type {Array<[string, string, string, (r: ProbeResult, i: number) => number, 'extra' | 'value']>} */
     const figures = [
       ['extra', `${label}: extra CPU (process.cpuUsage)`, '%', (r) => r.cpuMs, 'extra'],
@@ -204,9 +205,9 @@ export async function run(ctx) {
       {
         id: 'extra-cpu',
         title: 'extra CPU of the whole process over the run, % of one core, against no profiler',
-        note: "process.cpuUsage() user+system over each run's window minus the same round's no-profiler run, / the window; ratio: of the medians",
+        note: "process.cpuUsage() user+system over each run's window minus the same round's no-profiler run, / the window; ratio: of the medians; the control is a second no-profiler process: its figure is the method's resolution",
         baseline: 'prom.extra',
-        cases: ['loadlight.extra', 'prom.extra', 'loadlight-sampling.extra'],
+        cases: ['loadlight.extra', 'prom.extra', 'loadlight-sampling.extra', 'control.extra'],
         bounds: { 'loadlight.extra': { value: EXTRA_CPU_BOUND_PERCENT, ratio: 1, text: `≤ ${EXTRA_CPU_BOUND_PERCENT}% and ≤ prom-client` } },
       },
       {
@@ -222,6 +223,7 @@ export async function run(ctx) {
           'prom.extra.stat',
           'prom.extra.main',
           'prom.extra.outside',
+          'control.extra.outside',
           'loadlight-sampling.extra.outside',
           'loadlight-sampling.own',
         ],
@@ -231,13 +233,13 @@ export async function run(ctx) {
         title: "the workload's throughput: frames/s a loop saturating one core would reach",
         note: "(1 s - the profiler's extra main-thread CPU outside the frames, per s) / the CPU of a frame; a ratio below 1 is the loss",
         baseline: 'none.rate',
-        cases: ['none.rate', 'loadlight.rate', 'prom.rate', 'loadlight-sampling.rate'],
+        cases: ['none.rate', 'loadlight.rate', 'prom.rate', 'loadlight-sampling.rate', 'control.rate'],
       },
       {
         id: 'frame',
         title: 'CPU per frame, inside the frames only (wrappers, tracking calls, sampler interrupts)',
         baseline: 'none.frame',
-        cases: ['none.frame', 'loadlight.frame', 'prom.frame', 'loadlight-sampling.frame'],
+        cases: ['none.frame', 'loadlight.frame', 'prom.frame', 'loadlight-sampling.frame', 'control.frame'],
       },
       {
         id: 'own',
