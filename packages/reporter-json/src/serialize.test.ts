@@ -73,6 +73,21 @@ describe('formatNumber', () => {
       expect(format(-v)).toBe(String(-v));
     }
   });
+
+  it('writes every fraction of six places or fewer as String() does (the decimals by table)', () => {
+    // All 999,999 millionths, after a few whole parts: every trailing-zero case of both halves.
+    const buf = Buffer.alloc(40);
+    const wrong: string[] = [];
+    for (const whole of [0, 7, 123_456_789]) {
+      for (let k = 1; k < 1e6; k++) {
+        const v = whole + k / 1e6;
+        const end = formatNumber(buf, 0, v);
+        // A sum that lands off six places is declined (the caller writes it with String).
+        if (end < 0 ? Math.round(v * 1e6) / 1e6 === v : buf.toString('latin1', 0, end) !== String(v)) wrong.push(String(v));
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
 });
 
 describe('sessionJsonChunks', () => {
