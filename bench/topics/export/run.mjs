@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { summarize } from '../../lib/stats.mjs';
 import { importOptional } from '../../lib/topic.mjs';
@@ -69,6 +70,7 @@ const LABELS = {
   total: "the json reporter's export: session() + serialize + atomic write",
   session: '  profiler.session()',
   series: '    of which store.seriesRuns() (the ring decoded as runs, computed metrics computed)',
+  gc: '  of which garbage collection (V8 pauses, mostly scavenges copying the new session)',
   serialize: '  serialize alone (sessionJsonChunks)',
   write: '  atomic write alone (temp file, write, fsync, rename)',
   cold: 'the first export (cold), total',
@@ -103,7 +105,7 @@ export async function run(ctx, params) {
       title: `session export of ${what}`,
       note: `${repeats} exports in one process after a first (cold) one, median; phases timed apart on the same session object`,
       baseline: 'total',
-      cases: ['total', 'session', 'series', 'serialize', 'write', 'cold'],
+      cases: ['total', 'session', 'series', 'gc', 'serialize', 'write', 'cold'],
       ...(worst ? {} : { bounds: { total: { value: EXPORT_BOUND_MS } } }),
     },
     {
@@ -153,7 +155,17 @@ export async function run(ctx, params) {
     globalThis.gc?.();
   };
   /** @type {Record<string, number[]>} */
-  const times = { total: [], session: [], series: [], serialize: [], write: [], ours: [], user: [], before: [], stringify: [] };
+  const times = { total: [], session: [], series: [], gc: [], serialize: [], write: [], ours: [], user: [], before: [], stringify: [] };
+  // V8's collections (start, pause), to sum those that start inside each export: the session
+  // object is young when built, and the collections during the write copy it (twice).
+  /** @type {Array<[number, number]>} */
+  const collections = [];
+  /** @type {Array<[number, number]>} */
+  const exports = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) collections.push([entry.startTime, entry.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
   /** @type {any} */
   let session = null;
   try {
@@ -172,6 +184,7 @@ export async function run(ctx, params) {
         continue;
       }
       times.total.push(t2 - t0);
+      exports.push([t0, t2]);
       times.session.push(t1 - t0);
       times.series.push(inSeries);
       times.ours.push(t2 - t1);
@@ -200,6 +213,9 @@ export async function run(ctx, params) {
       await writeFileAtomic(file('before'), `${JSON.stringify(session)}\n`);
       times.before.push(performance.now() - t9);
     }
+    // The observer hears of a collection after it: let the last ones arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const [from, to] of exports) times.gc.push(collections.filter(([at]) => at >= from && at < to).reduce((sum, [, pause]) => sum + pause, 0));
     const written = readFileSync(file('ours'));
     const bytes = written.byteLength;
     const identical = written.equals(Buffer.from(`${JSON.stringify(session)}\n`));
@@ -238,6 +254,7 @@ export async function run(ctx, params) {
     await profiler.stop();
     return { measured, comparisons, notes };
   } finally {
+    observer.disconnect();
     delete store.seriesRuns; // the Store's own method again
     rmSync(dir, { recursive: true, force: true });
   }
