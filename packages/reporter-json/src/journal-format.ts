@@ -13,8 +13,8 @@ import type { ActionRecord, Fault, MetricInfo, SessionAlert, SessionProfile, Ses
  * - `{"m": [i, MetricInfo]}`: metric `i` declared (or declared again, or marked unavailable).
  * - `{"e": JournalEvaluation}`: what an evaluation of the rules added (recommendations, alert
  *   transitions, levels when they changed).
- * - `{"s": JournalState}`: at most once a second: overhead, and faults, actions or rules when
- *   they changed.
+ * - `{"s": JournalState}`: about once a second, after a row (alone when only faults, actions or
+ *   rules changed): overhead, and faults, actions or rules when they changed.
  */
 export const JOURNAL_VERSION = 1;
 

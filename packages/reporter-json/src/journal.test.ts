@@ -241,6 +241,25 @@ describe('the journal', () => {
     expect(recovered.session.actions).toEqual(session.actions);
   }, 30_000);
 
+  it("writes a tick's lines in one write: its row, what its evaluation added, the state line when due", async () => {
+    const dir = tempDir();
+    const writes: string[] = [];
+    const decoder = new TextDecoder();
+    const io: JournalIO = { ...keepingIO(), write: (fd, data) => (writes.push(decoder.decode(data)), nodeJournalIO.write(fd, data)) };
+    const rulesFile = path.join(dir, 'rules.json');
+    writeFileSync(rulesFile, JSON.stringify(RULES));
+    const { profiler } = make(dir, { rules: [rulesFile] }, { journalIO: io });
+    await profiler.start();
+    const lines = (kind: string) => writes.filter((w) => w.split('\n').some((l) => l.startsWith(kind)));
+    // the `counting` message changes at every evaluation: an evaluated line each tick
+    await until(() => lines('{"s"').length >= 2 && lines('{"e"').length >= 10, 'two state lines and ten evaluated lines', 10_000);
+    await profiler.stop();
+    const hasRow = (w: string) => w.split('\n').some((l) => l.startsWith('['));
+    // Alone only after an evaluation that waited to learn a new shape's order: the first, the alert raised, the level.
+    expect(lines('{"e"').filter((w) => !hasRow(w)).length).toBeLessThanOrEqual(3);
+    expect(lines('{"s"').every(hasRow)).toBe(true);
+  }, 30_000);
+
   it('keeps at most two segments, maxSamples rows each; the rebuilt session holds the newest maxSamples rows', async () => {
     const dir = tempDir();
     const { profiler } = make(dir, { maxSamples: 10, sampleIntervalMs: 10 }, { journalIO: keepingIO() }, [counter(), lateModules()]);

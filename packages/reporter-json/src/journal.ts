@@ -80,6 +80,8 @@ export class Journal {
   private queue: Item[] = [];
   private queuedBytes = 0;
   private draining: Promise<void> | null = null;
+  /** A write is queued for the end of this synchronous run (`enqueue`): a tick's lines go in one write. */
+  private kickQueued = false;
   private syncing: Promise<void> | null = null;
   /** Bytes written since the last fsync began. */
   private dirty = false;
@@ -94,6 +96,8 @@ export class Journal {
   /** Rows in the current segment: at the Store's capacity, the segments rotate. */
   private segmentRows = 0;
   private rowsSinceState = 0;
+  /** The timer saw rows since the last state: the next row writes the state line with it (`sample`). */
+  private stateDue = false;
   /** Per Store index: the value in the previous row written (NaN: missing), and what is known of the metric. */
   private previous = new Float64Array(0);
   /** The newest row, read from the Store in one pass (`latestRowInto`). */
@@ -164,6 +168,8 @@ export class Journal {
     this.enqueue(`${line}]\n`);
     this.segmentRows++;
     this.rowsSinceState++;
+    // The state line shares the row's write.
+    if (this.stateDue) this.writeState();
   }
 
   /** Appends what an evaluation added to the session (the `evaluated` hook). */
@@ -337,7 +343,10 @@ export class Journal {
     return `${JSON.stringify({ h: header })}\n`;
   }
 
-  /** Once a second: resume after a failure, note the state, fsync what was written. */
+  /**
+   * Once a second: resume after a failure, note the state (left to the next row when only rows
+   * came since: it is written with one, see `sample`), fsync what was written.
+   */
   private onTimer(): void {
     if (this.stopped) return;
     if (this.broken) {
@@ -350,24 +359,32 @@ export class Journal {
     }
     if (this.needHeader) return;
     const profiler = this.profiler;
+    const changed =
+      profiler.faultsRevision !== this.faultsRevision || profiler.actions.runs !== this.actionRuns || (profiler.rulesStage?.revision ?? -1) !== this.rulesRevision;
+    if (changed) this.writeState();
+    else if (this.rowsSinceState > 0) this.stateDue = true;
+    this.sync();
+  }
+
+  /** The state line: the overhead, and the faults, actions and rules when they changed. */
+  private writeState(): void {
+    const profiler = this.profiler;
     // Counters that change with the faults, the actions run and the rules: their copies are made only then.
     const faultsRevision = profiler.faultsRevision;
     const actionRuns = profiler.actions.runs;
     const revision = profiler.rulesStage?.revision ?? -1;
     const faultsChanged = faultsRevision !== this.faultsRevision;
     const actionsChanged = actionRuns !== this.actionRuns;
-    if (this.rowsSinceState > 0 || faultsChanged || actionsChanged || revision !== this.rulesRevision) {
-      const state: Record<string, unknown> = { t: Date.now(), o: overhead(profiler) };
-      if (faultsChanged) state.f = profiler.snapshot().faults;
-      if (actionsChanged) state.x = profiler.actions.history();
-      if (revision !== this.rulesRevision) state.rules = sessionConfig(profiler.config, profiler.rulesStage?.files ?? []).rules;
-      this.faultsRevision = faultsRevision;
-      this.actionRuns = actionRuns;
-      this.rulesRevision = revision;
-      this.rowsSinceState = 0;
-      this.enqueue(`${JSON.stringify({ s: state })}\n`);
-    }
-    this.sync();
+    const state: Record<string, unknown> = { t: Date.now(), o: overhead(profiler) };
+    if (faultsChanged) state.f = profiler.snapshot().faults;
+    if (actionsChanged) state.x = profiler.actions.history();
+    if (revision !== this.rulesRevision) state.rules = sessionConfig(profiler.config, profiler.rulesStage?.files ?? []).rules;
+    this.faultsRevision = faultsRevision;
+    this.actionRuns = actionRuns;
+    this.rulesRevision = revision;
+    this.rowsSinceState = 0;
+    this.stateDue = false;
+    this.enqueue(`${JSON.stringify({ s: state })}\n`);
   }
 
   /** Fsyncs what was written, beside the writes (never in the tick). */
@@ -390,7 +407,12 @@ export class Journal {
     }
     this.queue.push(text);
     this.queuedBytes += text.length;
-    this.kick();
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    queueMicrotask(() => {
+      this.kickQueued = false;
+      this.kick();
+    });
   }
 
   private kick(): void {
