@@ -207,8 +207,9 @@ describe('every rule in rules/, compiled, against json-rules-engine', () => {
 
 const BASE_OPERATORS = ['equal', 'notEqual', 'in', 'notIn', 'contains', 'doesNotContain', 'lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive'];
 const DECORATED = ['not:equal', 'not:in', 'not:contains', 'not:greaterThan', 'swap:contains', 'swap:in', 'someFact:equal', 'someFact:greaterThan', 'everyFact:lessThan', 'someValue:equal', 'everyValue:greaterThan', 'not:someFact:equal'];
-const FACTS = ['a', 'b', 'c', 'missing'];
-const PATHS = ['$.x', '$.y', '$.n.z', '$.n', '$.tags', '$', '$.tags.0', '$.__proto__', '$..x', 'x', ''];
+// `valueOf`, `toString`, `length`, `map`: names objects and arrays inherit, never the facts' own here
+const FACTS = ['a', 'b', 'c', 'missing', 'valueOf'];
+const PATHS = ['$.x', '$.y', '$.n.z', '$.n', '$.tags', '$', '$.tags.0', '$.__proto__', '$..x', 'x', '', '$.toString', '$.y.length', '$.tags.map', '$.n.valueOf'];
 
 const scalar = fc.oneof(
   fc.integer({ min: -3, max: 3 }),

@@ -120,7 +120,8 @@ export interface CompiledConditions {
 
 class Uncompilable extends Error {}
 
-const hasOwn = (object: object, key: PropertyKey) => Object.prototype.hasOwnProperty.call(object, key);
+// the builtin itself: one call where the rules read a fact path (a wrapper would be two, in the interpreter a 1 Hz tick runs in)
+const hasOwn: (object: object, key: PropertyKey) => boolean = Object.hasOwn;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object';
@@ -431,16 +432,19 @@ function compileParsed({ root, nodeCount }: ParsedConditions, options: CompileOp
   };
 }
 
+/** `numeric(a)`, a number tested in place (no call: most fact values are numbers). */
+const isNumeric = (a: string) => `(typeof ${a} === 'number' ? ${a} === ${a} : numeric(${a}))`;
+
 /** The default operators as expressions (`in` / `notIn` are called, so that a failure reads as json-rules-engine's). */
 const INLINE_CODE: Record<string, (a: string, b: string) => string> = {
   equal: (a, b) => `${a} === ${b}`,
   notEqual: (a, b) => `${a} !== ${b}`,
   contains: (a, b) => `Array.isArray(${a}) && ${a}.indexOf(${b}) > -1`,
   doesNotContain: (a, b) => `Array.isArray(${a}) && ${a}.indexOf(${b}) === -1`,
-  lessThan: (a, b) => `numeric(${a}) && ${a} < ${b}`,
-  lessThanInclusive: (a, b) => `numeric(${a}) && ${a} <= ${b}`,
-  greaterThan: (a, b) => `numeric(${a}) && ${a} > ${b}`,
-  greaterThanInclusive: (a, b) => `numeric(${a}) && ${a} >= ${b}`,
+  lessThan: (a, b) => `${isNumeric(a)} && ${a} < ${b}`,
+  lessThanInclusive: (a, b) => `${isNumeric(a)} && ${a} <= ${b}`,
+  greaterThan: (a, b) => `${isNumeric(a)} && ${a} > ${b}`,
+  greaterThanInclusive: (a, b) => `${isNumeric(a)} && ${a} >= ${b}`,
 };
 
 /**
@@ -456,6 +460,13 @@ function generate(root: BooleanNode, options: CompileOptions): (facts: FactValue
   const lines: string[] = [];
   let serial = 0;
   const local = (prefix: string) => `${prefix}${serial++}`;
+  /**
+   * Whether reading `key` needs no `hasOwn`: on JSON-like data (`plainData`) a key that is no
+   * name of Object's or Array's prototype can only be found as an own property (undefined else).
+   */
+  const ownOnly = (key: string) => options.plainData === true && !(key in Object.prototype) && !(key in Array.prototype);
+  /** `node[key]` when `node` holds it as its own property, else undefined. */
+  const own = (node: string, key: string) => (ownOnly(key) ? `${node}[${JSON.stringify(key)}]` : `(hasOwn(${node}, ${JSON.stringify(key)}) ? ${node}[${JSON.stringify(key)}] : undefined)`);
 
   /** Emits the reading of `fact` at `path` into a new variable; returns its name. */
   const read = (fact: unknown, path: unknown): string => {
@@ -464,7 +475,8 @@ function generate(root: BooleanNode, options: CompileOptions): (facts: FactValue
     if (typeof fact !== 'string') return v;
     const f = JSON.stringify(fact);
     const o = local('o');
-    lines.push(`if (hasOwn(facts, ${f})) { const ${o} = facts[${f}];`);
+    // a fact missing and a fact undefined read the same (undefined): no test needed when ownOnly
+    lines.push(`${ownOnly(fact) ? '' : `if (hasOwn(facts, ${f})) `}{ const ${o} = facts[${f}];`);
     if (!path) {
       lines.push(`if (${o} !== null && typeof ${o} === 'object') { const fill = ${o}[PENDING]; if (fill !== undefined) fill.call(${o}, ${constant(path)}); }`);
       lines.push(`${v} = ${o}; }`);
@@ -475,10 +487,9 @@ function generate(root: BooleanNode, options: CompileOptions): (facts: FactValue
       if (p === '$') return [`${v} = ${o};`];
       const segments = p.startsWith('$.') ? p.slice(2).split('.') : null;
       if (segments === null || !segments.every(isSafeSegment)) return [`${v} = undefined;`];
-      const out = [`${target} = hasOwn(${o}, ${JSON.stringify(segments[0])}) ? ${o}[${JSON.stringify(segments[0])}] : undefined;`];
+      const out = [`${target} = ${own(o, segments[0]!)};`];
       for (const segment of segments.slice(1)) {
-        const key = JSON.stringify(segment);
-        out.push(`if (${target} !== null && typeof ${target} === 'object') ${target} = hasOwn(${target}, ${key}) ? ${target}[${key}] : undefined; else ${target} = undefined;`);
+        out.push(`if (${target} !== null && typeof ${target} === 'object') ${target} = ${own(target, segment)}; else ${target} = undefined;`);
       }
       return out;
     };
@@ -570,7 +581,10 @@ function compiledEvidence(compiled: CompiledConditions, facts: FactValues): Evid
   rec.trace.fill(0);
   compiled.evaluate(facts, rec);
   const out: EvidenceCondition[] = [];
-  for (const leaf of compiled.leaves) {
+  const leaves = compiled.leaves;
+  // indexed loops here and in the stage's per-evaluation code: `for...of` walks the iterator protocol in the interpreter
+  for (let i = 0; i < leaves.length; i++) {
+    const leaf = leaves[i]!;
     if (typeof leaf.fact !== 'string') continue;
     const evaluated = rec.trace[leaf.id] !== 0;
     const lhs = evaluated ? rec.lhs![leaf.id] : undefined;
@@ -760,7 +774,7 @@ export class RuleProgram {
         passed[i] = Boolean(compiled.evaluate(facts, rec));
         (traces ??= [])[i] = rec.trace;
         key += `|${String.fromCharCode(...rec.trace)}`;
-      } else passed[i] = Boolean(compiled.fast(facts));
+      } else passed[i] = !!compiled.fast(facts);
     }
     if (this.fallback.length === 0) {
       // module after module, the shape is usually the same as the last one
@@ -848,6 +862,9 @@ export class RuleProgram {
 function assemble(facts: FactValues, order: number[], passed: boolean[], engineResults: Map<number, RuleResult> | null): ProgramRun {
   const results: number[] = [];
   const failureResults: number[] = [];
-  for (const index of order) (passed[index] ? results : failureResults).push(index);
+  for (let i = 0; i < order.length; i++) {
+    const index = order[i]!;
+    (passed[index] ? results : failureResults).push(index);
+  }
   return { facts, results, failureResults, engineResults };
 }

@@ -402,6 +402,9 @@ export class FactPlan {
   private readonly revision: number;
   private readonly global = new Map<string, PlannedFact>();
   private readonly modules = new Map<string, { tags: string[]; planned: PlannedFact }>();
+  /** `global` and `modules` as lists, for `build()` (indexed loops: a Map's entries walk the iterator protocol in the interpreter). */
+  private readonly globalList: Array<{ fact: string; planned: PlannedFact }>;
+  private readonly moduleList: Array<{ name: string; tags: string[]; planned: PlannedFact }>;
   /** What every fact object with pending reads inherits: one prototype, so they share their shape. */
   private readonly proto: object;
   /** The planned fact of each fact object of the current evaluation. */
@@ -455,6 +458,8 @@ export class FactPlan {
       }
     }
     this.readCount = ids;
+    this.globalList = [...this.global].map(([fact, planned]) => ({ fact, planned }));
+    this.moduleList = [...this.modules].map(([name, { tags, planned }]) => ({ name, tags, planned }));
     this.filled = new Uint32Array(ids);
     for (const planned of [...this.global.values(), ...[...this.modules.values()].map((m) => m.planned)]) {
       for (const read of planned.reads) {
@@ -495,19 +500,15 @@ export class FactPlan {
     this.t = t;
     this.windows = 0;
     this.owners.clear();
-    const create = (planned: PlannedFact): Record<string, unknown> => {
-      if (planned.whole !== undefined) return this.materialize(planned.whole) as Record<string, unknown>;
-      if (planned.reads.length === 0) return {};
-      const fact = Object.create(this.proto) as Record<string, unknown>;
-      this.owners.set(fact, planned);
-      return fact;
-    };
     const global: Record<string, unknown> = {};
-    for (const [fact, planned] of this.global) global[fact] = create(planned);
+    const globalList = this.globalList;
+    for (let i = 0; i < globalList.length; i++) global[globalList[i]!.fact] = this.create(globalList[i]!.planned);
     global.session = sessionFact(this.planned, t);
     const modules = new Map<string, Record<string, unknown>>();
-    for (const [name, { tags, planned }] of this.modules) {
-      const fact = create(planned);
+    const moduleList = this.moduleList;
+    for (let i = 0; i < moduleList.length; i++) {
+      const { name, tags, planned } = moduleList[i]!;
+      const fact = this.create(planned);
       if (planned.whole === undefined) {
         fact.name = name;
         fact.tags = tags;
@@ -515,6 +516,15 @@ export class FactPlan {
       modules.set(name, fact);
     }
     return { global, modules };
+  }
+
+  /** A fact object of this evaluation: whole, empty, or filled as it is read. */
+  private create(planned: PlannedFact): Record<string, unknown> {
+    if (planned.whole !== undefined) return this.materialize(planned.whole) as Record<string, unknown>;
+    if (planned.reads.length === 0) return {};
+    const fact = Object.create(this.proto) as Record<string, unknown>;
+    this.owners.set(fact, planned);
+    return fact;
   }
 
   /** Planned reads, over every fact (for tests and the stage's debug figures). */

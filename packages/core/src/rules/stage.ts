@@ -575,8 +575,14 @@ export class RulesStage {
 
   private collect({ program, entries }: Program, run: ProgramRun, module: string | undefined, out: Outcome[]): void {
     const facts = run.facts;
-    for (const index of run.results) out.push({ entry: entries[index]!, module, passed: true, facts, result: null, run, program, index });
-    for (const index of run.failureResults) {
+    // indexed loops on the per-evaluation paths: `for...of` walks the iterator protocol in the interpreter a 1 Hz tick runs in
+    const { results, failureResults } = run;
+    for (let i = 0; i < results.length; i++) {
+      const index = results[i]!;
+      out.push({ entry: entries[index]!, module, passed: true, facts, result: null, run, program, index });
+    }
+    for (let i = 0; i < failureResults.length; i++) {
+      const index = failureResults[i]!;
       const entry = entries[index]!;
       if (entry.rule.type === 'alert') out.push({ entry, module, passed: false, facts, result: null, run, program, index });
     }
@@ -662,10 +668,11 @@ export class RulesStage {
     const next = (): Promise<void> | undefined => {
       if (!compiled.module) return undefined;
       for (let entry = modules.next(); !entry.done; entry = modules.next()) {
-        const [name, moduleFact] = entry.value;
+        // (no destructuring: an array pattern walks the iterator protocol, costly in the interpreter a 1 Hz tick runs in)
+        const name = entry.value[0];
         // the same object as `{ ...global, module }`; Object.assign copies far faster than a spread here
         const moduleFacts = Object.assign({}, facts.global);
-        moduleFacts.module = moduleFact;
+        moduleFacts.module = entry.value[1];
         const pending = this.runProgram(compiled.module, moduleFacts, name, outcomes);
         if (pending) return pending.then(next);
       }
@@ -684,7 +691,8 @@ export class RulesStage {
     const seenRecommendations = new Set<string>();
     const raised = new Map<string, Outcome>(); // `${rule id}|${module}` -> raise outcome
     const cleared = new Map<string, boolean>();
-    for (const outcome of outcomes) {
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
       const { rule, role } = outcome.entry;
       const event = rule.definition.event;
       if (event.type === 'alert') {
@@ -759,7 +767,8 @@ export class RulesStage {
       observations.set(key, observation);
     }
     // The clear outcome is the evidence of a resolution.
-    for (const outcome of outcomes) {
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
       if (outcome.entry.role !== 'clear') continue;
       const event = outcome.entry.rule.definition.event;
       if (event.type !== 'alert') continue;
