@@ -141,6 +141,20 @@ describe('Store.windowValue', () => {
     expect(store.windowValue('a.missing', 60, undefined, 'mean')).toBeNull();
   });
 
+  it('leaves out the rows timed after the window in its span when the clock went back', () => {
+    const store = new Store(100, 0);
+    store.declare(metric('a.value', 'count'));
+    for (let i = 1; i <= 10; i++) store.commit(i * 1000, [i]);
+    store.commit(5500, [100]); // the clock went back 4.5 s: rows at 6-10 s lie inside the span, after its end
+    // t in (2.5 s, 5.5 s], rows walked newest first up to the first at or before 2.5 s: 100, then 5, 4, 3
+    for (const read of [(aggregate: MetricAggregate) => store.windowValue('a.value', 3, undefined, aggregate), (aggregate: MetricAggregate) => store.window('a.value', 3)[FIELD[aggregate]]]) {
+      expect(read('mean')).toBe((100 + 5 + 4 + 3) / 4);
+      expect(read('max')).toBe(100);
+      expect(read('min')).toBe(3);
+      expect(read('last')).toBe(100);
+    }
+  });
+
   it('gives one object shape for every window, whole or empty', () => {
     const store = new Store(10, 0);
     store.declare(metric('a.value', 'count'));
