@@ -363,7 +363,9 @@ export interface CompileOptions {
    * The facts (and `{ fact }` values) are JSON-like data: plain objects and arrays, strings,
    * numbers (NaN and Infinity too), booleans, null. Lets the fast path skip conditions whose set's
    * result is already known, which only an exotic value (an object without a prototype in a
-   * numeric comparison) could make throw. The stage's facts are such data.
+   * numeric comparison) could make throw, and read a path segment that is no name on
+   * Object.prototype or Array.prototype (as the rules compile) without an own-property test. The
+   * stage's facts are such data.
    */
   plainData?: boolean;
   /** How many conditions of the program read each fact path (`RuleProgram` sets it): fast-path order. */
@@ -771,7 +773,7 @@ export class RuleProgram {
       if (compiled === null) continue;
       if (compiled.dynamic) {
         const rec: Recorder = { trace: new Uint8Array(compiled.nodeCount), lhs: null, rhs: null };
-        passed[i] = Boolean(compiled.evaluate(facts, rec));
+        passed[i] = !!compiled.evaluate(facts, rec);
         (traces ??= [])[i] = rec.trace;
         key += `|${String.fromCharCode(...rec.trace)}`;
       } else passed[i] = !!compiled.fast(facts);

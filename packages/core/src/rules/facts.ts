@@ -400,11 +400,9 @@ export class FactPlan {
   /** The Store planned for, and its catalogue's revision then. */
   private readonly planned: Store;
   private readonly revision: number;
-  private readonly global = new Map<string, PlannedFact>();
-  private readonly modules = new Map<string, { tags: string[]; planned: PlannedFact }>();
-  /** `global` and `modules` as lists, for `build()` (indexed loops: a Map's entries walk the iterator protocol in the interpreter). */
-  private readonly globalList: Array<{ fact: string; planned: PlannedFact }>;
-  private readonly moduleList: Array<{ name: string; tags: string[]; planned: PlannedFact }>;
+  /** The global facts and the modules' facts, as lists (`build()` walks them with indexed loops: cheap in the interpreter). */
+  private readonly globalList: Array<{ fact: string; planned: PlannedFact }> = [];
+  private readonly moduleList: Array<{ name: string; tags: string[]; planned: PlannedFact }> = [];
   /** What every fact object with pending reads inherits: one prototype, so they share their shape. */
   private readonly proto: object;
   /** The planned fact of each fact object of the current evaluation. */
@@ -429,8 +427,13 @@ export class FactPlan {
     this.values = new Array<number | null>(catalogue.length).fill(null);
     const template = assemble(catalogue, (_info, index) => BigInt(index));
     const fresh = (): PlannedFact => ({ whole: undefined, reads: [], byPath: new Map() });
-    for (const fact of Object.keys(template.global)) this.global.set(fact, fresh());
-    for (const [name, node] of template.modules) this.modules.set(name, { tags: node.tags as string[], planned: fresh() });
+    const global = new Map<string, PlannedFact>();
+    for (const fact of Object.keys(template.global)) {
+      const planned = fresh();
+      global.set(fact, planned);
+      this.globalList.push({ fact, planned });
+    }
+    for (const [name, node] of template.modules) this.moduleList.push({ name, tags: node.tags as string[], planned: fresh() });
     let ids = 0;
     const add = (planned: PlannedFact, node: unknown, path: string | undefined) => {
       if (planned.whole !== undefined) return;
@@ -451,17 +454,15 @@ export class FactPlan {
       if (seen.has(key)) continue;
       seen.add(key);
       if (fact === 'module') {
-        for (const [name, module] of this.modules) add(module.planned, template.modules.get(name), path);
+        for (const { name, planned } of this.moduleList) add(planned, template.modules.get(name), path);
       } else {
-        const planned = this.global.get(fact);
+        const planned = global.get(fact);
         if (planned) add(planned, template.global[fact], path);
       }
     }
     this.readCount = ids;
-    this.globalList = [...this.global].map(([fact, planned]) => ({ fact, planned }));
-    this.moduleList = [...this.modules].map(([name, { tags, planned }]) => ({ name, tags, planned }));
     this.filled = new Uint32Array(ids);
-    for (const planned of [...this.global.values(), ...[...this.modules.values()].map((m) => m.planned)]) {
+    for (const { planned } of [...this.globalList, ...this.moduleList]) {
       for (const read of planned.reads) {
         for (const wider of planned.reads) {
           const above = wider.source.kind === 'tree' && wider.segments.length < read.segments.length && wider.segments.every((segment, i) => segment === read.segments[i]);
