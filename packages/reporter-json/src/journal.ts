@@ -239,6 +239,8 @@ export class Journal {
       if (!this.draining && !this.broken) {
         const text = this.queue.filter((item): item is string => typeof item === 'string').join('');
         if (text) this.io.writeSync(this.fd, encoder.encode(text));
+        this.queue = [];
+        this.queuedBytes = 0;
       }
       this.io.datasyncSync(this.fd);
     } catch {
@@ -358,12 +360,15 @@ export class Journal {
       return;
     }
     if (this.needHeader) return;
-    const profiler = this.profiler;
-    const changed =
-      profiler.faultsRevision !== this.faultsRevision || profiler.actions.runs !== this.actionRuns || (profiler.rulesStage?.revision ?? -1) !== this.rulesRevision;
-    if (changed) this.writeState();
+    if (this.stateChanged()) this.writeState();
     else if (this.rowsSinceState > 0) this.stateDue = true;
     this.sync();
+  }
+
+  /** Whether the faults, the actions run or the rules changed since the last state line. */
+  private stateChanged(): boolean {
+    const profiler = this.profiler;
+    return profiler.faultsRevision !== this.faultsRevision || profiler.actions.runs !== this.actionRuns || (profiler.rulesStage?.revision ?? -1) !== this.rulesRevision;
   }
 
   /** The state line: the overhead, and the faults, actions and rules when they changed. */
