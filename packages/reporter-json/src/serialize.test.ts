@@ -75,16 +75,13 @@ describe('formatNumber', () => {
   });
 
   it('writes every fraction of six places or fewer as String() does (the decimals by table)', () => {
-    // All 999,999 millionths, after a few whole parts: every trailing-zero case of both halves.
+    // All 999,999 millionths: every case of trailing zeros in both groups of three places.
     const buf = Buffer.alloc(40);
     const wrong: string[] = [];
-    for (const whole of [0, 7, 123_456_789]) {
-      for (let k = 1; k < 1e6; k++) {
-        const v = whole + k / 1e6;
-        const end = formatNumber(buf, 0, v);
-        // A sum that lands off six places is declined (the caller writes it with String).
-        if (end < 0 ? Math.round(v * 1e6) / 1e6 === v : buf.toString('latin1', 0, end) !== String(v)) wrong.push(String(v));
-      }
+    for (let k = 1; k < 1e6; k++) {
+      const v = k / 1e6;
+      const end = formatNumber(buf, 0, v);
+      if (end < 0 || buf.toString('latin1', 0, end) !== String(v)) wrong.push(String(v));
     }
     expect(wrong.slice(0, 5)).toEqual([]);
   });

@@ -89,28 +89,22 @@ for (let i = 0; i < 1000; i++) {
 /**
  * Writes the six decimal places of `fraction` (1..999999, millionths) without trailing zeros;
  * returns the new position. By thousands: one division, then table look-ups (a value held in
- * ms at 1 us, the most common fraction, has at most three places).
+ * ms at 1 us, the most common fraction, has at most three places). It may write the zeros
+ * after the returned position, never beyond the sixth place (callers reserve a number's width).
  */
 function writeFraction(buf: Uint8Array, pos: number, fraction: number): number {
   const high = (fraction / 1000) | 0;
   const low = fraction - high * 1000;
   let at = 3 * high;
   buf[pos] = THREE[at]!;
-  if (low === 0) {
-    // high is 1..999: its significant digits only.
-    const length = SIGNIFICANT[high]!;
-    if (length > 1) buf[pos + 1] = THREE[at + 1]!;
-    if (length > 2) buf[pos + 2] = THREE[at + 2]!;
-    return pos + length;
-  }
   buf[pos + 1] = THREE[at + 1]!;
   buf[pos + 2] = THREE[at + 2]!;
+  if (low === 0) return pos + SIGNIFICANT[high]!; // high is 1..999 here
   at = 3 * low;
-  const length = SIGNIFICANT[low]!;
   buf[pos + 3] = THREE[at]!;
-  if (length > 1) buf[pos + 4] = THREE[at + 1]!;
-  if (length > 2) buf[pos + 5] = THREE[at + 2]!;
-  return pos + 3 + length;
+  buf[pos + 4] = THREE[at + 1]!;
+  buf[pos + 5] = THREE[at + 2]!;
+  return pos + 3 + SIGNIFICANT[low]!;
 }
 
 /** Writes a whole number 0 <= k < 1e15 in decimal; returns the new position. */
