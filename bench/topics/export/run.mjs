@@ -70,7 +70,7 @@ const LABELS = {
   total: "the json reporter's export: session() + serialize + atomic write",
   session: '  profiler.session()',
   series: '    of which store.seriesRuns() (the ring decoded as runs, computed metrics computed)',
-  gc: '  of which garbage collection (V8 pauses, mostly scavenges copying the new session)',
+  gc: '  garbage collection inside the phases above (V8 pauses, in the whole export)',
   serialize: '  serialize alone (sessionJsonChunks)',
   write: '  atomic write alone (temp file, write, fsync, rename)',
   cold: 'the first export (cold), total',
@@ -156,8 +156,8 @@ export async function run(ctx, params) {
   };
   /** @type {Record<string, number[]>} */
   const times = { total: [], session: [], series: [], gc: [], serialize: [], write: [], ours: [], user: [], before: [], stringify: [] };
-  // V8's collections (start, pause), to sum those that start inside each export: the session
-  // object is young when built, and the collections during the write copy it (twice).
+  // V8's collections (start, pause), to sum those that start inside each export (they fall in
+  // the phases above: the session object is young when built, and collections copy it).
   /** @type {Array<[number, number]>} */
   const collections = [];
   /** @type {Array<[number, number]>} */

@@ -64,13 +64,14 @@ function probe(mode, durationMs, dir) {
  * @param {string} who
  * @param {string} unit
  * @param {number[]} samples
+ * @param {boolean} [nearZero] a figure expected at zero (the control's)
  * @returns {Measured}
  */
-function row(id, label, who, unit, samples) {
+function row(id, label, who, unit, samples, nearZero = false) {
   const s = summarize(samples);
-  // An extra CPU near zero (or below, by noise) makes a spread relative to it meaningless: it is
-  // then relative to the larger of |median| and the IQR itself.
-  const spread = s.median > 0 ? s.spread : (s.q3 - s.q1) / 2 / Math.max(Math.abs(s.median), s.q3 - s.q1 || 1);
+  // An extra CPU near zero (below zero by noise, or the control's) makes a spread relative to it
+  // meaningless: it is then relative to the larger of |median| and the IQR itself.
+  const spread = s.median > 0 && !nearZero ? s.spread : (s.q3 - s.q1) / 2 / Math.max(Math.abs(s.median), s.q3 - s.q1 || 1);
   return { id, label, who, unit, median: s.median, spread, samples };
 }
 
@@ -149,7 +150,7 @@ export async function run(ctx) {
       if (list.length === 0) {
         measured.push({ id: `${mode}.${id}`, label: text, who, unit, median: NaN, spread: NaN, unavailable: core.missing ?? 'not run' });
       } else {
-        measured.push(row(`${mode}.${id}`, text, who, unit, kind === 'extra' ? extra(list, pick) : list.map((r, i) => pick(r, i))));
+        measured.push(row(`${mode}.${id}`, text, who, unit, kind === 'extra' ? extra(list, pick) : list.map((r, i) => pick(r, i)), kind === 'extra' && mode === 'control'));
       }
     }
     if (list.length === 0) continue;
@@ -193,11 +194,11 @@ export async function run(ctx) {
 
   // The bound's ratio is taken between medians: per-round ratios of two figures near zero swing
   // wildly (a round where prom-client's extra is 0.05% would make any figure look huge).
-  const ours = measured.find((m) => m.id === 'loadlight.extra');
   const theirs = measured.find((m) => m.id === 'prom.extra');
-  if (ours && theirs && Number.isFinite(ours.median) && theirs.median > 0) ours.ratio = ours.median / theirs.median;
-  const sampling = measured.find((m) => m.id === 'loadlight-sampling.extra');
-  if (sampling && theirs && Number.isFinite(sampling.median) && theirs.median > 0) sampling.ratio = sampling.median / theirs.median;
+  for (const id of ['loadlight.extra', 'loadlight-sampling.extra', 'control.extra']) {
+    const figure = measured.find((m) => m.id === id);
+    if (figure && theirs && Number.isFinite(figure.median) && theirs.median > 0) figure.ratio = figure.median / theirs.median;
+  }
   return {
     measured,
     notes,
