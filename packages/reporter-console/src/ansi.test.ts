@@ -24,6 +24,10 @@ describe('ANSI helpers', () => {
   it('turns control characters into spaces', () => {
     expect(sanitize('a\u001b[2Jb\nc\u0007')).toBe('a [2Jb c ');
   });
+
+  it('writes bidirectional controls and the BOM as \\uXXXX, and line separators as spaces', () => {
+    expect(sanitize('ocr\u202e.gnp\u2066x\u2069\u2028y\ufeff\u200f')).toBe('ocr\\u202e.gnp\\u2066x\\u2069 y\\ufeff\\u200f');
+  });
 });
 
 describe('resolveColor', () => {

@@ -69,10 +69,15 @@ export function stripAnsi(text: string): string {
 
 /**
  * Text from the user's program (session ids, module names, rule messages) goes to the terminal
- * as plain text: control characters, escape sequences included, become spaces.
+ * as plain text: control characters (escape sequences included) and line or paragraph separators
+ * become spaces; bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069) and the BOM (U+FEFF) are written `\uXXXX`, so that a name cannot
+ * reorder or hide the text around it.
  */
 export function sanitize(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Terminal columns taken by one code point: 0 for combining marks, 2 for wide East Asian and emoji. */

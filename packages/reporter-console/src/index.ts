@@ -6,7 +6,7 @@ import { RENDER_DEFAULTS, renderFrame, renderLine, renderSummary } from './rende
 
 export { renderFrame, renderLine, renderSummary, levelBadge, levelStyle, severityBadge, priorityBadge, type RenderOptions } from './render.js';
 export { resolveColor, isLiveTerminal, type ColorEnv } from './color.js';
-export { palette, stripAnsi, truncate, visibleWidth, type Palette, type Style } from './ansi.js';
+export { palette, sanitize, stripAnsi, truncate, visibleWidth, type Palette, type Style } from './ansi.js';
 export { formatValue, formatDuration } from './format.js';
 
 /** Anything with `write`; `isTTY`, `columns` and `rows` are read when present, as on a tty.WriteStream. */

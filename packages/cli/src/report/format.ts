@@ -1,6 +1,5 @@
 import type { MetricUnit, SessionProfile } from '@loadlight/core';
-import { formatDuration, formatValue } from '@loadlight/reporter-console';
-import { printableLine } from '../args.js';
+import { formatDuration, formatValue, sanitize } from '@loadlight/reporter-console';
 
 /** A value with its unit (`34%`, `12ms`, `1.2MB/s`); `-` when there is none. */
 export function value(v: number | null | undefined, unit: MetricUnit | null): string {
@@ -61,7 +60,7 @@ export function clock(at: number): string {
  * reorder or hide the text around it).
  */
 export function plain(text: unknown, max = 500): string {
-  const line = printableLine(String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '));
+  const line = sanitize(String(text));
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
