@@ -262,7 +262,7 @@ describe('SeriesEncoder', () => {
     expect(encode(Float64Array.from([...fives, Infinity, NaN, -Infinity, ...fives]), 43, true).series).toEqual({ runs: [20, 3, 20], v: [5, null, 5] });
   });
 
-  it('encodes runs (as the Store reads them) as it encodes their rows, runs of one value next to each other included', () => {
+  it('encodes runs (as the Store reads them) as the references encode their rows, runs of one value next to each other included', () => {
     const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0, -0, 0.5, Infinity, -Infinity, Number.NaN), fc.double());
     fc.assert(
       fc.property(fc.array(fc.tuple(value, fc.integer({ min: 1, max: 40 })), { maxLength: 80 }), (list) => {
@@ -280,6 +280,9 @@ describe('SeriesEncoder', () => {
         const rows = new Float64Array(row);
         runs.rowsInto(rows);
         const expected = encode(rows, row, true);
+        // the references, not only the merged runs: the store's statistics and the plain form
+        expect(expected.stats).toEqual(statistics(rows));
+        expect(expected.series).toEqual(plainForm(rows));
         expect(encoder.encodeRuns(runs, true)).toEqual(expected);
         expect(encoder.encodeRuns(runs, false)).toEqual({ ...expected, series: null });
       }),
