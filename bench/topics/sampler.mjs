@@ -5,7 +5,7 @@
 // with plugin-modules' CPU sampler forced on, and with prom-client's default metrics scraped at
 // 1 Hz, and a second no-profiler process as a control; each run a fresh process.
 import { defineTopic } from '../lib/topic.mjs';
-import { FPS, plan } from './sampler/run.mjs';
+import { CASES, FPS, plan } from './sampler/run.mjs';
 
 export default defineTopic({
   id: 'sampler',
@@ -14,7 +14,7 @@ export default defineTopic({
   method: (_settings, quick) => {
     const { rounds, durationMs } = plan(quick);
     return (
-      `${rounds} rounds; each round runs the 5 cases side by side (a second no-profiler process among them, the control), each in a fresh node process, for ${durationMs / 1000} s ` +
+      `${rounds} rounds; each round runs the ${CASES.length + 1} cases side by side (a second no-profiler process among them, the control), each in a fresh node process, for ${durationMs / 1000} s ` +
       `(a bot loop: ${FPS} frames/s of 20 CPU-bound functions, the same frames in every case). Extra CPU = process.cpuUsage() ` +
       `user+system over the window (after start() resolved, to the last frame's period) minus the same round's no-profiler run, ` +
       `/ the window, in % of one core; /proc/self/stat beside it. Throughput = frames/s a loop saturating one core would ` +

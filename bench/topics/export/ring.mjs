@@ -8,6 +8,8 @@ import { collectOnce } from '../hot-path/common.mjs';
 export const RING_SAMPLES = 3600;
 export const RING_MODULES = 100;
 const PACKAGES = ['core', 'plugin-system', 'plugin-ocr', 'plugin-frames', 'plugin-io', 'plugin-modules'];
+/** The plugins of the ring's profiler, in its order (plugin-modules last: its metrics per module). */
+const PLUGINS = PACKAGES.slice(1);
 
 /**
  * Imports our packages (done before any baseline measurement: code loading is not the ring's
@@ -405,7 +407,7 @@ const MODULE_NAMES = Array.from({ length: RING_MODULES }, (_, i) => `bench.m${St
  * @param {Record<string, any>} mods from loadPackages()
  */
 export function warmModel(workload, mods) {
-  const plugins = ['plugin-system', 'plugin-ocr', 'plugin-frames', 'plugin-io'].flatMap((name) => Object.keys(mods[name].default().metrics ?? {}));
+  const plugins = PLUGINS.filter((name) => name !== 'plugin-modules').flatMap((name) => Object.keys(mods[name].default().metrics ?? {}));
   const fields = Object.keys(mods['plugin-modules'].MODULE_METRICS);
   const catalogue = [...plugins, ...MODULE_NAMES.flatMap((name) => fields.map((field) => `module.${name}.${field}`))];
   const model = programModel(workload, MODULE_NAMES);
@@ -444,7 +446,7 @@ export async function fillRing(mods, warnings, options = {}) {
       rules: [],
       sampleIntervalMs: 3_600_000,
       maxSamples: RING_SAMPLES,
-      plugins: [mods['plugin-system'].default(), mods['plugin-ocr'].default(), mods['plugin-frames'].default(), mods['plugin-io'].default(), mods['plugin-modules'].default()],
+      plugins: PLUGINS.map((name) => mods[name].default()),
     },
     { handleExit: false, warn: (/** @type {string} */ message) => warnings.length < 5 && warnings.push(`loadlight warned: ${message}`) },
   );

@@ -172,7 +172,7 @@ async function measureOnce(workload) {
   const before = settle();
   /** @type {ReturnType<typeof settle> | null} */
   let declared = null;
-  const ring = await fillRing(mods, notes, { workload, model, beforeRows: () => (declared = settle()) });
+  const ring = await fillRing(mods, notes, { model, beforeRows: () => (declared = settle()) });
   const beforeRows = /** @type {ReturnType<typeof settle>} */ (/** @type {unknown} */ (declared));
   const after = settle();
   const youngAfter = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;

@@ -34,7 +34,7 @@ export function plan(/** @type {boolean} */ quick) {
 }
 
 /** The cases besides the no-profiler baseline: [mode, who, label, short label]. */
-const CASES = /** @type {const} */ ([
+export const CASES = /** @type {const} */ ([
   ['loadlight', 'loadlight', 'loadlight (every source, 20 modules, default rules, console + json)', 'loadlight'],
   ['loadlight-sampling', 'loadlight', "loadlight, modules({ cpu: 'sampling' })", "loadlight (cpu: 'sampling')"],
   ['prom', 'prom-client', 'prom-client collectDefaultMetrics + metrics() at 1 Hz', 'prom-client'],
