@@ -166,6 +166,40 @@ describe('sessionJsonChunks', () => {
     for (const pretty of [false, true]) expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
   });
 
+  it('... when series repeat, as new arrays of other element kinds, or further back than those it copies from', () => {
+    // The same values as another array: small integers, doubles (a 0.5 first, then dropped), or
+    // with each 0 made -0 (JSON writes both 0); or the very array again.
+    const copy = (values: Array<number | null>, kind: number): Array<number | null> => {
+      if (kind === 0) return values;
+      if (kind === 1) return values.slice();
+      if (kind === 2) return [0.5, ...values].slice(1);
+      return values.map((v) => (v === 0 ? -0 : v));
+    };
+    const pick = fc.record({ index: fc.nat(), kind: fc.nat(3), form: fc.nat(2) });
+    fc.assert(
+      fc.property(fc.array(series, { minLength: 1, maxLength: 12 }), fc.array(pick, { maxLength: 40 }), fc.boolean(), (pool, picks, pretty) => {
+        const values: Record<string, unknown> = {};
+        picks.forEach(({ index, kind, form }, k) => {
+          const base = pool[index % pool.length]!;
+          const whole = base.map((v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 1));
+          values[`m${k}`] = form === 0 ? copy(base, kind) : form === 1 ? { at: copy(whole, kind), v: copy(base, kind) } : { runs: copy(whole, kind), v: copy(base, kind) };
+        });
+        const profile = { samples: { t: pool[0], values } };
+        expect(sessionJson(profile, { pretty })).toBe(expected(profile, pretty));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('copies nothing from a document written before (its series may have changed since)', () => {
+    const t = [1, 2, 3];
+    const profile = { samples: { t, values: { a: t.slice(), b: { at: t.slice(), v: [0.5, 0.25, 1] } } } };
+    expect(sessionJson(profile)).toBe(expected(profile));
+    t[1] = 5;
+    profile.samples.values.a[1] = 5;
+    expect(sessionJson(profile)).toBe(expected(profile));
+  });
+
   it('hands out chunks of about a megabyte, not one string of the whole file', () => {
     const long = Array.from({ length: 3600 }, (_, i) => i / 1000);
     const profile = { samples: { t: long, values: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`m.v${i}`, long])) } };
