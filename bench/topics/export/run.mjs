@@ -11,6 +11,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { summarize } from '../../lib/stats.mjs';
 import { importOptional } from '../../lib/topic.mjs';
+import { REPEATS } from '../export.mjs';
 import { fillRing, loadPackages, RING_MODULES, RING_SAMPLES } from './ring.mjs';
 
 /** Issue 4, item 7. */
@@ -90,7 +91,7 @@ export async function run(ctx, params) {
   const worst = params.workload === 'worst';
   const workload = worst ? 'worst' : 'realistic';
   // The worst case is shown for scale, with fewer rounds: the full run stays within 30 s.
-  const repeats = ctx.quick ? (worst ? 1 : 2) : worst ? 2 : 5;
+  const repeats = ctx.quick ? (worst ? REPEATS.quickWorst : REPEATS.quickRealistic) : worst ? REPEATS.worst : REPEATS.realistic;
   /** @type {string[]} */
   const notes = [];
   const samplesText = RING_SAMPLES.toLocaleString('en-US');
