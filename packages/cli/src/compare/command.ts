@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { loadConfig, normalizeConfig, type Budget } from '@loadlight/core';
-import { parse, UsageError } from '../args.js';
+import { parse, shownPath, UsageError } from '../args.js';
 import { loadSessionFile } from '../report/load.js';
 import { checkBudgets, fails } from './budgets.js';
 import { compareSessions, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_PERCENT } from './compare.js';
@@ -70,7 +69,7 @@ export async function compareCommand(argv: string[], out: NodeJS.WritableStream 
   let configShown = '';
   if (loaded) {
     normalizeConfig(loaded.config, { configFile: loaded.filepath }); // validates every option, budgets included
-    configShown = path.relative(process.cwd(), loaded.filepath) || loaded.filepath;
+    configShown = shownPath(loaded.filepath);
     if (loaded.config.budgets && Object.keys(loaded.config.budgets).length > 0) budgets = loaded.config.budgets;
   }
   const [baselineFile, currentFile] = positionals as [string, string];
