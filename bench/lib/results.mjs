@@ -52,6 +52,7 @@ import { pairedRatio } from './stats.mjs';
  * @property {number | null} spread
  * @property {number | null} ratio to the baseline
  * @property {boolean} baseline
+ * @property {number[]} [samples] the figure of each round (or process), when the case keeps them
  * @property {string} [unavailable]
  * @property {Bound & { text: string }} [bound]
  * @property {Verdict} [verdict]
@@ -150,6 +151,7 @@ export function buildComparison(def, measured) {
       ratio,
       baseline: id === def.baseline,
     };
+    if (ok && m.samples && m.samples.length > 0) row.samples = m.samples;
     if (m.unavailable) row.unavailable = m.unavailable;
     const bound = def.bounds?.[id];
     if (bound) {

@@ -56,6 +56,8 @@ describe('buildComparison', () => {
     expect(c.rows[0].bound?.text).toBe('≤ 2x');
     expect(c.rows[2].verdict).toBeUndefined();
     expect(c.verdict).toBe('MET');
+    // latest.json keeps each round's figure beside the median
+    expect(c.rows[0].samples).toEqual([10, 12, 30]);
   });
 
   it('uses a row’s own ratio where it carries one (normalised elsewhere)', () => {
