@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { loadConfig, normalizeConfig, type Budget } from '@loadlight/core';
-import { parse, shownPath, UsageError } from '../args.js';
+import { parse, UsageError } from '../args.js';
 import { loadSessionFile } from '../report/load.js';
 import { checkBudgets, fails } from './budgets.js';
 import { compareSessions, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_PERCENT } from './compare.js';
@@ -69,7 +70,7 @@ export async function compareCommand(argv: string[], out: NodeJS.WritableStream 
   let configShown = '';
   if (loaded) {
     normalizeConfig(loaded.config, { configFile: loaded.filepath }); // validates every option, budgets included
-    configShown = shownPath(loaded.filepath);
+    configShown = path.relative(process.cwd(), loaded.filepath) || loaded.filepath;
     if (loaded.config.budgets && Object.keys(loaded.config.budgets).length > 0) budgets = loaded.config.budgets;
   }
   const [baselineFile, currentFile] = positionals as [string, string];
