@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { RecordingWriter } from '@loadlight/core/testing';
-import { closeWindow, openWindow, recordOcrCall } from './hot.js';
+import { closeWindow, hotPathState, openWindow, recordOcrCall, trackOcrCall } from './hot.js';
 
 /** One collect of a window: the values it wrote (`get` throws for a metric it did not write). */
 function collect(window: ReturnType<typeof openWindow>): RecordingWriter {
@@ -68,5 +70,88 @@ describe('OCR latency histograms per window', () => {
       closeWindow(b);
       closeWindow(a);
     }
+  });
+});
+
+describe('one hub for every copy of the module (the ESM and CJS builds)', () => {
+  /** A second, separately evaluated copy of hot.ts, as a program that loads both builds has. */
+  async function secondCopy(): Promise<typeof import('./hot.js')> {
+    vi.resetModules();
+    const copy = await import('./hot.js');
+    expect(copy.trackOcrCall).not.toBe(trackOcrCall);
+    return copy;
+  }
+
+  it('turns every copy on and off together, and a window of either sees the calls made through both', async () => {
+    const copy = await secondCopy();
+    expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([false, false]);
+    const here = openWindow();
+    try {
+      expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([true, true]);
+      copy.trackOcrCall();
+      copy.recordOcrCall(30, { text: 'HP 1', confidence: 90 }, false);
+      copy.recordOcrCall(30, { text: 'HP 1', confidence: 70 }, false);
+      recordOcrCall(10, null, true);
+      const w = collect(here);
+      expect(w.get('ocr.calls.count')).toBe(4);
+      expect(w.get('ocr.errors.per_minute')).toBeGreaterThan(0);
+      expect(w.get('ocr.confidence.mean')).toBe(80);
+      // the second text equals the first, though the two copies read them
+      expect(w.get('ocr.unchanged.percent')).toBe(50);
+      expect(w.get('ocr.latency.max_ms')).toBeCloseTo(30, 1);
+    } finally {
+      closeWindow(here);
+    }
+    expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([false, false]);
+  });
+
+  it('two windows of different copies both see every call', async () => {
+    const copy = await secondCopy();
+    const a = openWindow();
+    const b = copy.openWindow();
+    try {
+      recordOcrCall(5, null, false);
+      copy.recordOcrCall(50, null, false);
+      for (const w of [collect(a), collect(b)]) {
+        expect(w.get('ocr.calls.count')).toBe(2);
+        expect(w.get('ocr.latency.max_ms')).toBeCloseTo(50, 1);
+      }
+      // the first copy's window closes: the other still counts, through both copies
+      closeWindow(a);
+      expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([true, true]);
+      trackOcrCall();
+      expect(collect(b).get('ocr.calls.count')).toBe(1);
+    } finally {
+      closeWindow(a);
+      copy.closeWindow(b);
+    }
+    expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([false, false]);
+  });
+
+  it('the built packages: calls made through require() reach a profiler whose plugin came from import, and the other way round', () => {
+    // A fresh process, so that the two builds are what a program gets from `import` and `require`.
+    const script = `
+      import { createRequire } from 'node:module';
+      import { Profiler, sessionSeries } from '@loadlight/core';
+      import * as esm from '@loadlight/plugin-ocr';
+      const cjs = createRequire(import.meta.url)('@loadlight/plugin-ocr');
+      if (cjs.trackOcrCall === esm.trackOcrCall) throw new Error('one build loaded, not two');
+      const counts = [];
+      for (const [plugin, other] of [[esm, cjs], [cjs, esm]]) {
+        const profiler = new Profiler({ plugins: [plugin.default()], reporters: [], rules: [], sampleIntervalMs: 3600000 }, { handleExit: false });
+        await profiler.start();
+        for (let i = 0; i < 7; i++) other.trackOcrCall();
+        other.timeOcr(() => ({ text: 'x', confidence: 50 }));
+        // stop() takes its last sample (the one with these calls) once 100 ms passed since start's
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const session = await profiler.stop();
+        counts.push(sessionSeries(session, 'ocr.calls.count').reduce((sum, v) => sum + (v ?? 0), 0));
+      }
+      process.stdout.write(JSON.stringify(counts));
+    `;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', timeout: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual([8, 8]);
   });
 });

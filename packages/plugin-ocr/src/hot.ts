@@ -5,7 +5,8 @@ import type { SampleWriter } from '@loadlight/core';
 // profiler keeps the totals it last read and, while others run too, its own histogram, so two
 // profilers both see every event and neither one's collect resets the other's. With no
 // profiler running the exported functions return at once (timeOcr just calls fn): nothing is
-// counted or allocated.
+// counted or allocated. That state is one hub on globalThis, shared by every copy of this module
+// (a program may load both the ESM and the CJS build), as plugin-io's waits are.
 
 /**
  * Latencies are recorded as microseconds plus one (`record()` takes integers >= 1), rounded
@@ -24,7 +25,7 @@ function recordLatency(histogram: RecordableHistogram, ms: number): void {
   if (ms >= 0) histogram.record(ms < LATENCY_HIGHEST_MS ? (ms * 1000 + 1.5) | 0 : LATENCY_HIGHEST_US + 1);
 }
 
-/** Event totals since the module loaded (never reset: windows subtract what they last read). */
+/** Event totals since the first copy of this module loaded (never reset: windows subtract what they last read). */
 export interface OcrTotals {
   calls: number;
   errors: number;
@@ -41,10 +42,38 @@ function zeroTotals(): OcrTotals {
   return { calls: 0, errors: 0, chars: 0, confidenceSum: 0, confidenceCount: 0, texts: 0, unchanged: 0 };
 }
 
-const totals: OcrTotals = zeroTotals();
-/** Latencies since the last drain into the windows' histograms. */
-const pendingLatency = createLatencyHistogram();
-let previousText: string | null = null;
+/** A running profiler's share of the latencies, whichever copy of this module opened it. */
+interface LatencySlot {
+  /** The latencies handed on to it while other windows run too; null while it runs alone. */
+  latency: RecordableHistogram | null;
+}
+
+/** What every copy of this module counts into and reads from. */
+interface OcrHub {
+  /** Plain number fields: V8 updates them in place. */
+  readonly totals: OcrTotals;
+  /** Latencies since the last drain into the windows' histograms. */
+  readonly pending: RecordableHistogram;
+  /** The open windows, of every copy. */
+  readonly windows: Set<LatencySlot>;
+  /** The text of the last timed call, to count unchanged ones. */
+  previousText: string | null;
+  /** One per loaded copy of this module: sets that copy's `live` flag. */
+  readonly switches: Array<(live: boolean) => void>;
+}
+
+const HUB_KEY = Symbol.for('loadlight.plugin-ocr.hot.v1');
+
+const hub: OcrHub = ((globalThis as Record<symbol, unknown>)[HUB_KEY] ??= {
+  totals: zeroTotals(),
+  pending: createLatencyHistogram(),
+  windows: new Set(),
+  previousText: null,
+  switches: [],
+} satisfies OcrHub) as OcrHub;
+const totals = hub.totals;
+const pendingLatency = hub.pending;
+const windows = hub.windows;
 
 /** One running profiler's view: what it last read, and the latencies since its last collect. */
 export class OcrWindow {
@@ -107,8 +136,6 @@ function writeLatency(w: SampleWriter, histogram: RecordableHistogram): void {
 
 const LATENCY_NAMES = ['ocr.latency.mean_ms', 'ocr.latency.p50_ms', 'ocr.latency.p95_ms', 'ocr.latency.p99_ms', 'ocr.latency.max_ms'];
 
-const windows = new Set<OcrWindow>();
-
 /** Hands the latencies recorded since the last drain to every open window. */
 function drain(): void {
   if (pendingLatency.count === 0) return;
@@ -121,7 +148,7 @@ function drain(): void {
  * read and reset: the pending one itself when the window runs alone and holds none of its own,
  * else its own after a drain (the emptied pending one when nothing was ever handed on to it).
  */
-function latencySince(window: OcrWindow): RecordableHistogram {
+function latencySince(window: LatencySlot): RecordableHistogram {
   if (windows.size === 1 && windows.has(window) && window.latency === null) return pendingLatency;
   drain();
   return window.latency ?? pendingLatency;
@@ -151,8 +178,15 @@ export function closeWindow(window: OcrWindow): void {
 // (V8): calling through a swapped function variable costs more, because once the variable has
 // held two functions its call site is megamorphic and no longer inlined.
 
-/** Whether any profiler is running (the hot path counts). */
-let live = false;
+/**
+ * Whether any profiler is running (the hot path counts): this copy's flag, set through
+ * `hub.switches` when a window of any copy opens or closes. Each evaluation of this module adds
+ * one switch for good (a program has one or two copies): a stale one sets a flag nobody reads.
+ */
+let live = windows.size > 0;
+hub.switches.push((on) => {
+  live = on;
+});
 
 function timed<T>(fn: () => T): T {
   const startedAtMs = performance.now();
@@ -248,15 +282,16 @@ function readResult(result: ResultShape): void {
   if (typeof text === 'string') {
     totals.chars += text.length;
     totals.texts++;
-    if (text === previousText) totals.unchanged++;
-    previousText = text;
+    if (text === hub.previousText) totals.unchanged++;
+    hub.previousText = text;
   }
 }
 
 function switchHotPath(): void {
-  live = windows.size > 0;
+  const on = windows.size > 0;
+  for (const set of hub.switches) set(on);
   // A new session compares texts from its own first call on.
-  if (!live) previousText = null;
+  if (!on) hub.previousText = null;
 }
 
 /**
