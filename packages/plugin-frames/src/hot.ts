@@ -5,6 +5,8 @@ import type { SampleWriter } from '@loadlight/core';
 // profiler keeps the totals it last read and, while others run too, its own histogram, so two
 // profilers both see every event and neither one's collect resets the other's. With no
 // profiler running the exported functions return at once: nothing is counted or allocated.
+// That state is on one hub on globalThis, shared by every copy of this module (the ESM and CJS
+// builds, when a program loads both): a frame tracked through either reaches every profiler.
 
 /**
  * Frame times are recorded as microseconds plus one (`record()` takes integers >= 1), rounded
@@ -18,45 +20,78 @@ function createLatencyHistogram(): RecordableHistogram {
   return createHistogram({ lowest: 1, highest: LATENCY_HIGHEST_US + 1, figures: 3 });
 }
 
-/** Frame times since the last drain into the windows' histograms. */
-const pendingLatency = createLatencyHistogram();
-/** Totals since the module loaded (never reset: windows subtract what they last read). */
-let analysedTotal = 0;
-let droppedTotal = 0;
+/**
+ * What every copy of this module counts into. Totals are cumulative (never reset: windows
+ * subtract what they last read), plain number fields updated in place. Late frames are counted
+ * per distinct frame budget among running profilers: budget 0 in plain fields (the usual
+ * single-budget case, the cheapest path), further budgets in arrays.
+ */
+interface FramesHub {
+  analysed: number;
+  dropped: number;
+  budget0Ms: number;
+  late0: number;
+  readonly extraBudgetsMs: number[];
+  readonly extraLateTotals: number[];
+  budgetCount: number;
+  /** Frame times since the last drain into the windows' histograms. */
+  readonly pending: RecordableHistogram;
+  /** The open windows, whichever copy made them. */
+  readonly windows: Set<LatencySlot>;
+  /** One per loaded copy of this module: sets that copy's `live` and `manyBudgets` flags. */
+  readonly switches: Array<(live: boolean, manyBudgets: boolean) => void>;
+}
 
-// Late frames are counted per distinct frame budget among running profilers: budget 0 in plain
-// variables (the usual single-budget case, the cheapest path), further budgets in arrays.
-let budget0Ms = Infinity;
-let late0Total = 0;
-const extraBudgetsMs: number[] = [];
-const extraLateTotals: number[] = [];
-let budgetCount = 0;
+/** What the hub needs of a window (one of another copy is another class). */
+interface LatencySlot {
+  latency: RecordableHistogram | null;
+}
+
+// v1: a copy of a later version with another hub shape must use another key.
+const HUB_KEY = Symbol.for('loadlight.plugin-frames.hot.v1');
+
+const hub: FramesHub = ((globalThis as Record<symbol, unknown>)[HUB_KEY] ??= {
+  analysed: 0,
+  dropped: 0,
+  budget0Ms: Infinity,
+  late0: 0,
+  extraBudgetsMs: [],
+  extraLateTotals: [],
+  budgetCount: 0,
+  pending: createLatencyHistogram(),
+  windows: new Set(),
+  switches: [],
+} satisfies FramesHub) as FramesHub;
+const pendingLatency = hub.pending;
+const windows = hub.windows;
+const extraBudgetsMs = hub.extraBudgetsMs;
+const extraLateTotals = hub.extraLateTotals;
 
 /** The index of a frame budget among those counted, added when new. */
 function budgetIndexOf(budgetMs: number): number {
-  if (budgetCount > 0 && budget0Ms === budgetMs) return 0;
+  if (hub.budgetCount > 0 && hub.budget0Ms === budgetMs) return 0;
   const i = extraBudgetsMs.indexOf(budgetMs);
   if (i >= 0) return i + 1;
-  if (budgetCount === 0) {
-    budget0Ms = budgetMs;
-    late0Total = 0;
+  if (hub.budgetCount === 0) {
+    hub.budget0Ms = budgetMs;
+    hub.late0 = 0;
   } else {
     extraBudgetsMs.push(budgetMs);
     extraLateTotals.push(0);
   }
-  return budgetCount++;
+  return hub.budgetCount++;
 }
 
 function lateTotal(budgetIndex: number): number {
-  return budgetIndex === 0 ? late0Total : extraLateTotals[budgetIndex - 1]!;
+  return budgetIndex === 0 ? hub.late0 : extraLateTotals[budgetIndex - 1]!;
 }
 
 function clearBudgets(): void {
-  budget0Ms = Infinity;
-  late0Total = 0;
+  hub.budget0Ms = Infinity;
+  hub.late0 = 0;
   extraBudgetsMs.length = 0;
   extraLateTotals.length = 0;
-  budgetCount = 0;
+  hub.budgetCount = 0;
 }
 
 const LATENCY_NAMES = ['frames.latency.mean_ms', 'frames.latency.p50_ms', 'frames.latency.p95_ms', 'frames.latency.p99_ms', 'frames.latency.max_ms'];
@@ -71,8 +106,8 @@ export class FramesWindow {
   readonly targetFps: number;
   readonly budgetMs: number;
   readonly budgetIndex: number;
-  private analysedSeen = analysedTotal;
-  private droppedSeen = droppedTotal;
+  private analysedSeen = hub.analysed;
+  private droppedSeen = hub.dropped;
   private lateSeen: number;
   private lastAtMs = performance.now();
 
@@ -89,6 +124,8 @@ export class FramesWindow {
     const elapsedMs = now - this.lastAtMs;
     this.lastAtMs = now;
     const histogram = latencySince(this);
+    const analysedTotal = hub.analysed;
+    const droppedTotal = hub.dropped;
     const analysed = analysedTotal - this.analysedSeen;
     const dropped = droppedTotal - this.droppedSeen;
     const late = lateTotal(this.budgetIndex) - this.lateSeen;
@@ -122,9 +159,7 @@ export class FramesWindow {
   }
 }
 
-const windows = new Set<FramesWindow>();
-
-/** Hands the frame times recorded since the last drain to every open window. */
+/** Hands the frame times recorded since the last drain to every open window (of any copy). */
 function drain(): void {
   if (pendingLatency.count === 0) return;
   for (const window of windows) (window.latency ??= createLatencyHistogram()).add(pendingLatency);
@@ -162,21 +197,27 @@ export function closeWindow(window: FramesWindow): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The functions the program calls. Each tests one module-level flag on entry, set when a window
-// opens or closes, and returns at once when no profiler runs. Measured on Node 20 (V8): calling
-// through a swapped function variable costs more (21 ns against 16 ns for a timed frame), because
-// once the variable has held two functions its call site is megamorphic and no longer inlined.
+// The functions the program calls. Each tests one module-level flag on entry, set for every copy
+// through `hub.switches` when any window opens or closes, and returns at once when no profiler
+// runs. Measured on Node 20 (V8): calling through a swapped function variable costs more (21 ns
+// against 16 ns for a timed frame), because once the variable has held two functions its call
+// site is megamorphic and no longer inlined. Each evaluation of this module adds one switch for
+// good: a stale one (a test runner re-evaluating modules) only sets flags nobody reads.
 
 /** Whether any profiler is running (the hot path counts). */
-let live = false;
+let live = windows.size > 0;
 /** Whether running profilers have different frame budgets (late frames counted per budget). */
-let manyBudgets = false;
+let manyBudgets = hub.budgetCount > 1;
+hub.switches.push((on, many) => {
+  live = on;
+  manyBudgets = many;
+});
 
 /** One analysed frame with its time (ms >= 0 checked by the caller). */
 function recordFrame(ms: number): void {
-  analysedTotal++;
+  hub.analysed++;
   pendingLatency.record(ms < LATENCY_HIGHEST_MS ? (ms * 1000 + 1.5) | 0 : LATENCY_HIGHEST_US + 1);
-  if (ms > budget0Ms) late0Total++;
+  if (ms > hub.budget0Ms) hub.late0++;
   if (manyBudgets) countLateExtra(ms);
 }
 
@@ -186,8 +227,9 @@ function countLateExtra(ms: number): void {
 }
 
 function switchHotPath(): void {
-  live = windows.size > 0;
-  manyBudgets = budgetCount > 1;
+  const on = windows.size > 0;
+  const many = hub.budgetCount > 1;
+  for (const set of hub.switches) set(on, many);
 }
 
 function noop(): void {}
@@ -199,7 +241,8 @@ function noop(): void {}
 // overwritten after more than FRAMES_IN_FLIGHT later starts) counts nothing. The only
 // allocation left is Node's: performance.now() returns a boxed double (16 bytes a reading, two
 // a frame) when the caller is not inlined; process.hrtime() avoids that only when V8 happens to
-// inline it, and costs more.
+// inline it, and costs more. The ring is per copy of this module (not on the hub): a frame is
+// started and ended through the same copy.
 const FRAMES_IN_FLIGHT = 1024;
 const SLOT_MASK = FRAMES_IN_FLIGHT - 1;
 const MAX_TOKEN = 0x3fff_ffff; // stays a small integer (V8 Smi)
@@ -260,12 +303,12 @@ export function trackFrame(ms?: number): void {
   if (!live) return;
   // Comparisons with undefined and NaN are false: such a frame is counted, not timed.
   if ((ms as number) >= 0) recordFrame(ms as number);
-  else analysedTotal++;
+  else hub.analysed++;
 }
 
 /** Counts one frame skipped without analysis (for example because the previous one ran late). */
 export function trackFrameDropped(): void {
-  if (live) droppedTotal++;
+  if (live) hub.dropped++;
 }
 
 /**
@@ -304,11 +347,11 @@ export function frameTimer(): () => void {
   return live ? timerEnd(startFrame()) : noop;
 }
 
-/** @internal for tests: whether the hot path is live, and the totals it keeps. */
+/** @internal for tests: whether this copy's hot path is live, and the hub's totals. */
 export const hotPathState = {
   isLive: (): boolean => live,
   noopEnd: noop as () => void,
-  totals: () => ({ analysed: analysedTotal, dropped: droppedTotal, late0: late0Total, budgets: budgetCount }),
+  totals: () => ({ analysed: hub.analysed, dropped: hub.dropped, late0: hub.late0, budgets: hub.budgetCount }),
   windows: (): number => windows.size,
   framesInFlight: FRAMES_IN_FLIGHT,
 };
