@@ -128,6 +128,57 @@ describe('one hub for every copy of the module (the ESM and CJS builds)', () => 
     expect([hotPathState.isLive(), copy.hotPathState.isLive()]).toEqual([false, false]);
   });
 
+  it('a copy evaluated while a window is open starts live, and counts into it', async () => {
+    const here = openWindow();
+    try {
+      const copy = await secondCopy();
+      expect(copy.hotPathState.isLive()).toBe(true);
+      copy.trackOcrCall();
+      expect(collect(here).get('ocr.calls.count')).toBe(1);
+    } finally {
+      closeWindow(here);
+    }
+  });
+
+  it('a timed call that ends after the last window closed counts nothing, nor sets the text the next session compares with', async () => {
+    const { timeOcr } = await import('./hot.js');
+    const first = openWindow();
+    let settle: (value: unknown) => void = () => {};
+    const pending = timeOcr(() => new Promise((resolve) => (settle = resolve)));
+    closeWindow(first);
+    settle({ text: 'HP 9', confidence: 50 });
+    await pending;
+    const next = openWindow();
+    try {
+      await timeOcr(() => Promise.resolve({ text: 'HP 9', confidence: 50 }));
+      const w = collect(next);
+      expect(w.get('ocr.calls.count')).toBe(1);
+      expect(w.get('ocr.unchanged.percent')).toBe(0);
+    } finally {
+      closeWindow(next);
+    }
+  });
+
+  it('instruments a tesseract.js worker once, whichever copy is asked (twice)', async () => {
+    const here = await import('./tesseract.js');
+    vi.resetModules();
+    const other = await import('./tesseract.js');
+    expect(other.instrumentTesseract).not.toBe(here.instrumentTesseract);
+    const window = openWindow();
+    try {
+      const worker = { recognize: async () => ({ data: { text: 'x', confidence: 90 } }) };
+      here.instrumentTesseract(worker);
+      other.instrumentTesseract(worker);
+      expect(other.isTesseractInstrumented(worker)).toBe(true);
+      await worker.recognize();
+      expect(collect(window).get('ocr.calls.count')).toBe(1);
+      expect(other.uninstrumentTesseract(worker)).toBe(true);
+      expect(here.isTesseractInstrumented(worker)).toBe(false);
+    } finally {
+      closeWindow(window);
+    }
+  });
+
   it('the built packages: calls made through require() reach a profiler whose plugin came from import, and the other way round', () => {
     // A fresh process, so that the two builds are what a program gets from `import` and `require`.
     const script = `

@@ -234,12 +234,14 @@ function timed<T>(fn: () => T): T {
   return result;
 }
 
+// A call that ends after the last profiler stopped counts nothing (nor sets the text the next
+// session compares its first one with).
 function callFailed(startedAtMs: number): void {
-  recordOcrCall(performance.now() - startedAtMs, undefined, true);
+  if (live) recordOcrCall(performance.now() - startedAtMs, undefined, true);
 }
 
 function callEnded(startedAtMs: number, result: unknown): void {
-  recordOcrCall(performance.now() - startedAtMs, result, false);
+  if (live) recordOcrCall(performance.now() - startedAtMs, result, false);
 }
 
 /**

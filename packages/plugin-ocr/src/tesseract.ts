@@ -19,7 +19,10 @@ interface Instrumented {
   wrapper: (...args: unknown[]) => unknown;
 }
 
-const instrumented = new WeakMap<object, Instrumented>();
+// On globalThis so that the ESM and CJS builds of this package (a program may load both) see the
+// same instrumented workers: instrumenting one twice, through either, still wraps it once.
+const INSTRUMENTED_KEY = Symbol.for('loadlight.plugin-ocr.tesseract.v1');
+const instrumented = ((globalThis as Record<symbol, unknown>)[INSTRUMENTED_KEY] ??= new WeakMap()) as WeakMap<object, Instrumented>;
 
 /**
  * Wraps a tesseract.js worker's `recognize` so that each call is timed as one OCR call, with the
