@@ -144,6 +144,22 @@ describe('one hub for every copy of the module (the ESM and CJS builds)', () => 
     close(there);
     expect([live(hot), live(copy)]).toEqual([false, false]);
     expect(hot.frameTimer()).toBe(hot.hotPathState.noopEnd);
+    // the last window closed through the other copy: the budgets are cleared for both
+    expect(hot.hotPathState.totals().budgets).toBe(0);
+  });
+
+  it('a copy evaluated while windows with two budgets are open starts live, and counts late frames against both', async () => {
+    const a = open(hot, 50); // 20 ms
+    const b = open(hot, 10); // 100 ms
+    const copy = await secondCopy();
+    expect(live(copy)).toBe(true);
+    copy.trackFrame(50);
+    copy.trackFrame(150);
+    const wa = collect(a);
+    const wb = collect(b);
+    expect(wa.get('frames.analysed.count')).toBe(2);
+    expect(wa.get('frames.late.percent')).toBe(100);
+    expect(wb.get('frames.late.percent')).toBe(50);
   });
 
   it('two windows of different copies, with different budgets, both see every frame', async () => {
