@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { RecordingWriter } from '@loadlight/core/testing';
-import { closeWindow, hotPathState, openWindow, recordOcrCall, trackOcrCall } from './hot.js';
+import { closeWindow, hotPathState, openWindow, recordOcrCall, timeOcr, trackOcrCall } from './hot.js';
 
 /** One collect of a window: the values it wrote (`get` throws for a metric it did not write). */
 function collect(window: ReturnType<typeof openWindow>): RecordingWriter {
@@ -141,7 +141,6 @@ describe('one hub for every copy of the module (the ESM and CJS builds)', () => 
   });
 
   it('a timed call that ends after the last window closed counts nothing, nor sets the text the next session compares with', async () => {
-    const { timeOcr } = await import('./hot.js');
     const first = openWindow();
     let settle: (value: unknown) => void = () => {};
     const pending = timeOcr(() => new Promise((resolve) => (settle = resolve)));
