@@ -184,8 +184,23 @@ describe('loadlight recover after kill -9', () => {
       // Metrics declared at run time (the modules, once called) are in the catalogue.
       if (t.length >= 3) expect(Object.keys(session.catalogue)).toContain('module.work.m5.calls');
     }
-    // No journal left behind, and a line per session recovered.
-    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
+    // No journal left behind but the empty ones of programs killed between opening their journal
+    // and writing its header: recover leaves those while they are new (their session may be
+    // starting), and removes them once they are old.
+    const left = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+    for (const name of left) {
+      expect(readFileSync(path.join(dir, name), 'utf8'), `${name} was left and is not empty; recover said:\n${result.out}`).toBe('');
+      expect(result.out).toContain(`skipped ${name}: empty, its session may be starting`);
+      expect(kills.some((k) => `${k.id}.journal.jsonl` === name), `${name}: one of the programs' journals`).toBe(true);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(path.join(dir, name), old, old);
+    }
+    if (left.length > 0) {
+      const again = await recover([dir]);
+      expect(again.code, again.err).toBe(0);
+      for (const name of left) expect(again.out).toContain(`removed ${name}: empty`);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
+    }
     expect(withSamples).toBeGreaterThanOrEqual(14);
     expect(checked).toBeGreaterThan(100);
     process.stdout.write(`[recover kill test] ${kills.length} kills (${withSamples} after samples), ${checked} samples checked, ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
